@@ -1,0 +1,3 @@
+from trialdesk.cli import main
+
+main(prog_name="trialdesk")
