@@ -1,0 +1,157 @@
+"""Stored registry records: one ``Trial`` per NCT id, with its conditions, interventions and sites.
+
+``Trial.record`` keeps the full study JSON exactly as imported (what the listing shows and
+``trialdesk registry export`` writes back); the other columns are a flattened copy of the
+fields the site filters, sorts and indexes on. ``conditions_text``, ``interventions_text``
+and ``criteria_text`` are the denormalised text the full-text index reads (see
+``migrations/0002_fulltext.py``: an FTS5 table on SQLite, a generated tsvector on PostgreSQL).
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+#: Bit of each CT.gov phase in ``Trial.phase_mask`` (a Phase 1/2 trial has PHASE1 | PHASE2).
+PHASE_BITS: dict[str, int] = {
+    "NA": 1,
+    "EARLY_PHASE1": 2,
+    "PHASE1": 4,
+    "PHASE2": 8,
+    "PHASE3": 16,
+    "PHASE4": 32,
+}
+
+
+def phase_mask(phases: list[str] | tuple[str, ...]) -> int:
+    """The ``phase_mask`` for a list of CT.gov phase codes (unknown codes raise ValueError)."""
+    mask = 0
+    for phase in phases:
+        try:
+            mask |= PHASE_BITS[phase]
+        except KeyError:
+            raise ValueError(
+                f"unknown phase {phase!r}; expected one of {', '.join(PHASE_BITS)}"
+            ) from None
+    return mask
+
+
+class Trial(models.Model):
+    """One registry study (CT.gov API v2 record), keyed by its NCT id."""
+
+    nct_id = models.CharField(max_length=11, unique=True)
+    brief_title = models.TextField()
+    official_title = models.TextField(blank=True, default="")
+    acronym = models.CharField(max_length=128, blank=True, default="")
+    overall_status = models.CharField(max_length=32, blank=True, default="")
+    #: Comma-joined CT.gov phase codes in the record's order, e.g. "PHASE1,PHASE2".
+    phases = models.CharField(max_length=80, blank=True, default="")
+    #: OR of ``PHASE_BITS`` for ``phases``: "any of these phases" is ``phase_mask & bits != 0``.
+    phase_mask = models.PositiveSmallIntegerField(default=0)
+    study_type = models.CharField(max_length=20, blank=True, default="")
+    #: FEMALE, MALE or ALL; "" when the record does not say.
+    sex = models.CharField(max_length=8, blank=True, default="")
+    #: Age limits in days (see ``importer.age_days``); NULL = no limit on that side.
+    min_age_days = models.IntegerField(null=True, blank=True)
+    max_age_days = models.IntegerField(null=True, blank=True)
+    healthy_volunteers = models.BooleanField(null=True, blank=True)
+    enrollment_count = models.IntegerField(null=True, blank=True)
+    enrollment_type = models.CharField(max_length=12, blank=True, default="")
+    lead_sponsor = models.TextField(blank=True, default="")
+    brief_summary = models.TextField(blank=True, default="")
+    #: Conditions, one per line (also in ``TrialCondition``).
+    conditions_text = models.TextField(blank=True, default="")
+    #: "name" of each intervention, one per line (also in ``TrialIntervention``).
+    interventions_text = models.TextField(blank=True, default="")
+    #: eligibilityModule.eligibilityCriteria, as registered.
+    criteria_text = models.TextField(blank=True, default="")
+    #: The full study JSON as imported.
+    record = models.JSONField()
+    #: SHA-256 of the canonical JSON of ``record``: re-imports of an equal record are skipped.
+    record_hash = models.CharField(max_length=64)
+    #: Name of the file (or archive member) the record came from.
+    source = models.TextField(blank=True, default="")
+    imported_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["nct_id"]
+        indexes = [
+            models.Index(fields=["overall_status"], name="registry_trial_status"),
+            models.Index(fields=["study_type"], name="registry_trial_type"),
+            models.Index(fields=["sex"], name="registry_trial_sex"),
+            models.Index(fields=["phase_mask"], name="registry_trial_phase"),
+            models.Index(fields=["min_age_days"], name="registry_trial_min_age"),
+            models.Index(fields=["max_age_days"], name="registry_trial_max_age"),
+            models.Index(fields=["updated_at"], name="registry_trial_updated"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.nct_id}: {self.brief_title}"
+
+    @property
+    def phase_list(self) -> list[str]:
+        return [p for p in self.phases.split(",") if p]
+
+    @property
+    def condition_list(self) -> list[str]:
+        return [c for c in self.conditions_text.split("\n") if c]
+
+
+class TrialCondition(models.Model):
+    """A condition the trial studies (conditionsModule.conditions), in record order."""
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="conditions")
+    position = models.PositiveSmallIntegerField()
+    name = models.TextField()
+
+    class Meta:
+        ordering = ["trial", "position"]
+        indexes = [models.Index(fields=["name"], name="registry_condition_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TrialIntervention(models.Model):
+    """An intervention (armsInterventionsModule.interventions): type and name."""
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="interventions")
+    position = models.PositiveSmallIntegerField()
+    type = models.CharField(max_length=32, blank=True, default="")
+    name = models.TextField()
+
+    class Meta:
+        ordering = ["trial", "position"]
+        indexes = [models.Index(fields=["type"], name="registry_intervention_type")]
+
+    def __str__(self) -> str:
+        return f"{self.type}: {self.name}" if self.type else self.name
+
+
+class TrialLocation(models.Model):
+    """A site (contactsLocationsModule.locations). Site status can differ from the trial's."""
+
+    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="locations")
+    position = models.PositiveSmallIntegerField()
+    facility = models.TextField(blank=True, default="")
+    city = models.CharField(max_length=128, blank=True, default="")
+    state = models.CharField(max_length=128, blank=True, default="")
+    country = models.CharField(max_length=128, blank=True, default="")
+    status = models.CharField(max_length=32, blank=True, default="")
+    lat = models.FloatField(null=True, blank=True)
+    lon = models.FloatField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["trial", "position"]
+        indexes = [
+            # Bounding-box pre-filter: range on lat, then lon, covering trial_id.
+            models.Index(fields=["lat", "lon", "trial"], name="registry_location_latlon"),
+            # "Trials by location" and near-city lookup.
+            models.Index(fields=["country", "city"], name="registry_location_place"),
+            models.Index(fields=["city"], name="registry_location_city"),
+        ]
+
+    def __str__(self) -> str:
+        place = ", ".join(p for p in (self.city, self.state, self.country) if p)
+        return f"{self.facility} ({place})" if self.facility else place
