@@ -10,6 +10,7 @@ and ``criteria_text`` are the denormalised text the full-text index reads (see
 from __future__ import annotations
 
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 #: Bit of each CT.gov phase in ``Trial.phase_mask`` (a Phase 1/2 trial has PHASE1 | PHASE2).
@@ -42,7 +43,7 @@ class Trial(models.Model):
     nct_id = models.CharField(max_length=11, unique=True)
     brief_title = models.TextField()
     official_title = models.TextField(blank=True, default="")
-    acronym = models.CharField(max_length=128, blank=True, default="")
+    acronym = models.TextField(blank=True, default="")
     overall_status = models.CharField(max_length=32, blank=True, default="")
     #: Comma-joined CT.gov phase codes in the record's order, e.g. "PHASE1,PHASE2".
     phases = models.CharField(max_length=80, blank=True, default="")
@@ -135,9 +136,9 @@ class TrialLocation(models.Model):
     trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="locations")
     position = models.PositiveSmallIntegerField()
     facility = models.TextField(blank=True, default="")
-    city = models.CharField(max_length=128, blank=True, default="")
-    state = models.CharField(max_length=128, blank=True, default="")
-    country = models.CharField(max_length=128, blank=True, default="")
+    city = models.TextField(blank=True, default="")
+    state = models.TextField(blank=True, default="")
+    country = models.TextField(blank=True, default="")
     status = models.CharField(max_length=32, blank=True, default="")
     lat = models.FloatField(null=True, blank=True)
     lon = models.FloatField(null=True, blank=True)
@@ -148,8 +149,9 @@ class TrialLocation(models.Model):
             # Bounding-box pre-filter: range on lat, then lon, covering trial_id.
             models.Index(fields=["lat", "lon", "trial"], name="registry_location_latlon"),
             # "Trials by location" and near-city lookup.
-            models.Index(fields=["country", "city"], name="registry_location_place"),
-            models.Index(fields=["city"], name="registry_location_city"),
+            models.Index(fields=["country", "city", "trial"], name="registry_location_place"),
+            # Case-insensitive city lookup for ``near_city``.
+            models.Index(Lower("city"), name="registry_location_city_ci"),
         ]
 
     def __str__(self) -> str:

@@ -158,7 +158,7 @@ def label(table: str, value: object) -> str:
 
 
 def phases_label(phases: Iterable[object] | None) -> str:
-    """"Phase 1", or "Phase 1/Phase 2" for a combined phase (CT.gov's wording)."""
+    """ "Phase 1", or "Phase 1/Phase 2" for a combined phase (CT.gov's wording)."""
     codes = [enum_value(p) for p in (phases or [])]
     return "/".join(label("phase", c) for c in codes if c)
 
