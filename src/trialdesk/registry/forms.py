@@ -1,0 +1,209 @@
+"""The trial search form: one validation for the search page and the JSON API.
+
+Every filter of ``trialdesk.registry.search.SearchQuery`` is a field here. Invalid input
+(an age of "abc", a negative distance, an unknown status) becomes a form error naming the
+field; ``SearchQuery`` then re-checks the combination and its ``SearchError`` messages are
+attached to the field they name, so a bad query never reaches the database and never 500s.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from django import forms
+
+from trialdesk.registry.search import (
+    MAX_PER_PAGE,
+    PHASES,
+    STATUSES,
+    STUDY_TYPES,
+    SearchError,
+    SearchQuery,
+)
+from trialdesk.registry.templatetags.registry_labels import label
+
+#: Largest distance filter: half the Earth's circumference, in km (as SearchQuery allows).
+MAX_WITHIN_KM = 20_050.0
+#: Oldest patient age accepted, in years (as SearchQuery allows).
+MAX_AGE_YEARS = 150.0
+
+
+def _choices(table: str, codes: tuple[str, ...], anything: str) -> list[tuple[str, str]]:
+    return [("", anything)] + [(code, label(table, code)) for code in codes]
+
+
+class ChoiceListField(forms.CharField):
+    """One choice, or several separated by commas (``RECRUITING,NOT_YET_RECRUITING``).
+
+    Rendered as a single ``<select>`` on the page; the API may send a comma-separated list.
+    Cleans to a tuple of upper-case codes, each checked against ``choices``.
+    """
+
+    def __init__(self, *, choices: list[tuple[str, str]], **kwargs: Any) -> None:
+        self.allowed = tuple(code for code, _ in choices if code)
+        kwargs.setdefault("widget", forms.Select(choices=choices))
+        super().__init__(required=False, **kwargs)
+
+    def clean(self, value: Any) -> tuple[str, ...]:
+        text = super().clean(value) or ""
+        codes = tuple(c.strip().upper() for c in text.split(",") if c.strip())
+        bad = [c for c in codes if c not in self.allowed]
+        if bad:
+            raise forms.ValidationError(
+                "%(bad)s is not one of %(allowed)s.",
+                code="invalid_choice",
+                params={"bad": ", ".join(bad), "allowed": ", ".join(self.allowed)},
+            )
+        return codes
+
+
+class TrialSearchForm(forms.Form):
+    """Search filters, as GET parameters. All optional; empty lists every trial."""
+
+    text = forms.CharField(
+        required=False,
+        max_length=500,
+        label="Search",
+        help_text='Words, "a phrase", OR, -exclude. Searches titles, conditions, treatments.',
+        widget=forms.TextInput(attrs={"type": "search", "placeholder": "e.g. cirrhosis"}),
+    )
+    status = ChoiceListField(
+        choices=_choices("status", STATUSES, "Any status"), label="Recruitment status"
+    )
+    phase = ChoiceListField(choices=_choices("phase", PHASES, "Any phase"), label="Phase")
+    study_type = forms.ChoiceField(
+        required=False,
+        choices=_choices("study_type", STUDY_TYPES, "Any type"),
+        label="Study type",
+    )
+    sex = forms.ChoiceField(
+        required=False,
+        choices=[("", "Any"), ("FEMALE", "Female"), ("MALE", "Male")],
+        label="Patient sex",
+        help_text="Trials open to this sex (or to all).",
+    )
+    age = forms.FloatField(
+        required=False,
+        min_value=0,
+        max_value=MAX_AGE_YEARS,
+        label="Patient age (years)",
+        widget=forms.NumberInput(
+            attrs={"min": 0, "max": 150, "step": "any", "inputmode": "decimal"}
+        ),
+    )
+    condition = forms.CharField(required=False, max_length=200, label="Condition")
+    country = forms.CharField(required=False, max_length=128, label="Site country")
+    city = forms.CharField(required=False, max_length=128, label="Site city")
+    near_city = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Near city",
+        help_text='"City" or "City, Country"',
+        widget=forms.TextInput(attrs={"list": "city-list", "autocomplete": "off"}),
+    )
+    near = forms.CharField(
+        required=False,
+        max_length=60,
+        label="Near point (lat,lon)",
+        help_text="Decimal degrees, e.g. 39.9,116.4",
+    )
+    within_km = forms.FloatField(
+        required=False,
+        label="Within (km)",
+        widget=forms.NumberInput(attrs={"min": 1, "step": "any", "inputmode": "decimal"}),
+    )
+    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    per_page = forms.IntegerField(
+        required=False, min_value=1, max_value=MAX_PER_PAGE, widget=forms.HiddenInput
+    )
+
+    #: The fields shown on the search page (country/city/page come from links).
+    visible = ("text", "condition", "status", "phase", "study_type", "sex", "age")
+    location_fields = ("near_city", "near", "within_km")
+
+    def clean_text(self) -> str:
+        return (self.cleaned_data.get("text") or "").strip()
+
+    def clean_age(self) -> float | None:
+        age = self.cleaned_data.get("age")
+        if age is not None and not math.isfinite(age):
+            raise forms.ValidationError("Enter a number of years.", code="invalid")
+        return age
+
+    def clean_near(self) -> tuple[float, float] | None:
+        raw = (self.cleaned_data.get("near") or "").strip()
+        if not raw:
+            return None
+        parts = [p.strip() for p in raw.split(",")]
+        try:
+            if len(parts) != 2:
+                raise ValueError
+            lat, lon = float(parts[0]), float(parts[1])
+        except ValueError:
+            raise forms.ValidationError(
+                'Enter "latitude,longitude" in decimal degrees, e.g. 39.9,116.4.', code="invalid"
+            ) from None
+        if not (math.isfinite(lat) and -90 <= lat <= 90):
+            raise forms.ValidationError("Latitude must be between -90 and 90.", code="range")
+        if not (math.isfinite(lon) and -180 <= lon <= 180):
+            raise forms.ValidationError("Longitude must be between -180 and 180.", code="range")
+        return (lat, lon)
+
+    def clean_within_km(self) -> float | None:
+        km = self.cleaned_data.get("within_km")
+        if km is None:
+            return None
+        if not math.isfinite(km) or km <= 0:
+            raise forms.ValidationError("Enter a distance above 0 km.", code="min_value")
+        if km > MAX_WITHIN_KM:
+            raise forms.ValidationError(
+                "Enter a distance of at most %(max)s km.",
+                code="max_value",
+                params={"max": int(MAX_WITHIN_KM)},
+            )
+        return km
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean()
+        if data.get("near") and data.get("near_city"):
+            self.add_error("near", "Give a city or a point, not both.")
+        elif data.get("within_km") is not None and not (data.get("near") or data.get("near_city")):
+            if "near" not in self.errors and "near_city" not in self.errors:
+                self.add_error("within_km", "Give a city or a point to measure the distance from.")
+        if not self.errors:
+            try:
+                self.query = self._build_query(data)
+            except SearchError as exc:
+                self.add_search_error(exc)
+        return data
+
+    def _build_query(self, data: dict[str, Any]) -> SearchQuery:
+        return SearchQuery(
+            text=data.get("text") or "",
+            statuses=data.get("status") or (),
+            phases=data.get("phase") or (),
+            study_type=data.get("study_type") or None,
+            sex=data.get("sex") or None,
+            age=data.get("age"),
+            condition=data.get("condition") or None,
+            country=data.get("country") or None,
+            city=data.get("city") or None,
+            near=data.get("near"),
+            near_city=data.get("near_city") or None,
+            within_km=data.get("within_km"),
+            page=data.get("page") or 1,
+            per_page=data.get("per_page") or 20,
+        )
+
+    def add_search_error(self, exc: SearchError) -> None:
+        """Attach a ``SearchError`` to the field its message names (else to the form)."""
+        message = str(exc)
+        names = {"statuses": "status", "phases": "phase", "status": "status", "phase": "phase"}
+        head = message.split(" ", 1)[0].rstrip(":")
+        field = names.get(head, head)
+        self.add_error(field if field in self.fields else None, message)
+
+    def is_location_search(self) -> bool:
+        data = getattr(self, "cleaned_data", {})
+        return bool(data.get("near") or data.get("near_city"))
