@@ -88,3 +88,109 @@ def label(analyte: str) -> str:
 
 UnitError = units.UnitError
 ImplausibleValueError = units.ImplausibleValueError
+
+
+# --------------------------------------------------------------------------------------------
+# Scores (trialdesk.clinical.scores); severities use the concept scale none < mild < moderate
+# < severe, mapped to the Child-Pugh categories here (hepatic encephalopathy: mild = West Haven
+# grade 1, moderate = grade 2, severe = grade 3-4).
+# --------------------------------------------------------------------------------------------
+
+ASCITES_CATEGORY = {
+    "none": "none",
+    "mild": "mild",
+    "moderate": "moderate-severe",
+    "severe": "moderate-severe",
+}
+ENCEPHALOPATHY_CATEGORY = {
+    "none": "none",
+    "mild": "grade-1-2",
+    "moderate": "grade-1-2",
+    "severe": "grade-3-4",
+}
+
+
+def child_pugh_table(variant: str | None = None) -> Any:
+    """The Child-Pugh points table (bands as data) of ``variant`` (default table if None)."""
+    from trialdesk.clinical import scores
+
+    name = variant or "default"
+    if name not in scores.CHILD_PUGH_TABLES:
+        raise ValueError(
+            f"unknown Child-Pugh variant {name!r} (known: {', '.join(scores.CHILD_PUGH_TABLES)})"
+        )
+    return scores.CHILD_PUGH_TABLES[name]
+
+
+def child_pugh(
+    bilirubin: units.Quantity,
+    albumin: units.Quantity,
+    inr: units.Quantity,
+    ascites: str,
+    encephalopathy: str,
+    variant: str | None = None,
+) -> Any:
+    """Child-Turcotte-Pugh via :func:`trialdesk.clinical.scores.child_pugh`."""
+    from trialdesk.clinical import scores
+
+    return scores.child_pugh(
+        bilirubin,
+        albumin,
+        inr,
+        ASCITES_CATEGORY[ascites],
+        ENCEPHALOPATHY_CATEGORY[encephalopathy],
+        table=child_pugh_table(variant),
+    )
+
+
+def meld(bilirubin: units.Quantity, inr: units.Quantity, creatinine: units.Quantity) -> Any:
+    from trialdesk.clinical import scores
+
+    return scores.meld(bilirubin, inr, creatinine)
+
+
+def meld_na(
+    bilirubin: units.Quantity,
+    inr: units.Quantity,
+    creatinine: units.Quantity,
+    sodium: units.Quantity,
+) -> Any:
+    from trialdesk.clinical import scores
+
+    return scores.meld_na(bilirubin, inr, creatinine, sodium)
+
+
+def meld3(
+    bilirubin: units.Quantity,
+    inr: units.Quantity,
+    creatinine: units.Quantity,
+    sodium: units.Quantity,
+    albumin: units.Quantity,
+    sex: str,
+    age: int | None,
+) -> Any:
+    from trialdesk.clinical import scores
+
+    return scores.meld3(bilirubin, inr, creatinine, sodium, albumin, sex, age=age)
+
+
+def albi(bilirubin: units.Quantity, albumin: units.Quantity) -> Any:
+    from trialdesk.clinical import scores
+
+    return scores.albi(bilirubin, albumin)
+
+
+# What each score needs: lab analytes, and other inputs (sex, age, ascites, encephalopathy).
+SCORE_INPUTS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "child_pugh": (("bilirubin", "albumin", "inr"), ("ascites", "hepatic_encephalopathy")),
+    "meld": (("bilirubin", "inr", "creatinine"), ()),
+    "meld_na": (("bilirubin", "inr", "creatinine", "sodium"), ()),
+    "meld3": (("bilirubin", "inr", "creatinine", "sodium", "albumin"), ("sex", "age")),
+    "albi": (("bilirubin", "albumin"), ()),
+}
+
+
+def score_error_types() -> tuple[type[BaseException], ...]:
+    from trialdesk.clinical import scores
+
+    return (scores.ScoreInputError, units.UnitError, units.ImplausibleValueError)

@@ -48,6 +48,7 @@ class Concept:
     codes: tuple[tuple[str, str], ...]  # (system key, code or prefix*)
     severity: bool = False
     absent_means_none: bool = False
+    includes: tuple[str, ...] = ()
 
 
 @lru_cache(maxsize=1)
@@ -70,7 +71,14 @@ def _load() -> tuple[dict[str, Concept], dict[str, str]]:
             codes=tuple(codes),
             severity=bool(spec.get("severity", False)),
             absent_means_none=bool(spec.get("absent_means_none", False)),
+            includes=tuple(spec.get("includes") or ()),
         )
+    for c in concepts.values():
+        for narrower in c.includes:
+            if narrower not in concepts or concepts[narrower].kind != c.kind:
+                raise ValueError(
+                    f"{CONCEPTS_FILE}: concept {c.name}: includes unknown {c.kind} {narrower!r}"
+                )
     return concepts, systems
 
 
@@ -86,6 +94,17 @@ def systems() -> dict[str, str]:
 
 def concept(name: str) -> Concept | None:
     return concepts().get(name)
+
+
+@lru_cache(maxsize=256)
+def expand(name: str) -> tuple[str, ...]:
+    """``name`` and every concept it includes, transitively (sorted, ``name`` first)."""
+    seen = [name]
+    for item in seen:
+        for narrower in concepts()[item].includes:
+            if narrower not in seen:
+                seen.append(narrower)
+    return (name, *sorted(seen[1:]))
 
 
 def concept_names(kind: str | None = None) -> list[str]:

@@ -1,0 +1,152 @@
+"""One patient as the eligibility rules see it: demographics, lab results, history.
+
+Built from a FHIR R4 Bundle (:mod:`trialdesk.eligibility.fhir`), the plain JSON/YAML format
+(:mod:`trialdesk.eligibility.plain`) or a cohort row. Lab values are
+:class:`~trialdesk.clinical.units.Quantity` objects (converted at the edge by
+:mod:`trialdesk.clinical.units`); history is a list of episodes of named concepts
+(``data/concepts.yaml``) and medication courses.
+
+Missing is not false: a concept that is not in the record is *not documented* (UNKNOWN),
+unless the record says the concept is absent (``absent``), the record declares its history
+complete (``history_complete``), or the concept counts as absent when unmentioned (ascites,
+hepatic encephalopathy).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from trialdesk.clinical.units import Quantity
+
+__all__ = ["Episode", "LabResult", "MedicationCourse", "Patient", "PatientError"]
+
+
+class PatientError(ValueError):
+    """Patient input that cannot be read; the message names the file, resource and field."""
+
+
+@dataclass(frozen=True)
+class LabResult:
+    """One lab result. ``quantity`` may carry a comparator (``<`` = below detection limit);
+    ``detected`` is set for qualitative results (e.g. HBV DNA "not detected")."""
+
+    analyte: str
+    quantity: Quantity | None
+    date: date | None
+    uln: Quantity | None = None
+    detected: bool | None = None
+    source: str = ""
+
+    def is_detected(self) -> bool | None:
+        if self.detected is not None:
+            return self.detected
+        if self.quantity is None:
+            return None
+        return self.quantity.comparator not in ("<", "<=")
+
+    def describe(self) -> str:
+        what = (
+            str(self.quantity)
+            if self.quantity is not None
+            else ("detected" if self.detected else "not detected")
+        )
+        when = f" on {self.date.isoformat()}" if self.date else ""
+        return f"{what}{when}"
+
+
+@dataclass(frozen=True)
+class Episode:
+    """An episode of a condition, procedure or event.
+
+    ``start`` is the onset / performed date, ``end`` the abatement date (a procedure ends the
+    day it starts). ``ongoing`` is True when the episode is known not to have ended, False when
+    it ended (possibly on an unknown date), None when the record does not say.
+    """
+
+    concept: str
+    start: date | None = None
+    end: date | None = None
+    ongoing: bool | None = None
+    severity: str | None = None  # none | mild | moderate | severe
+    source: str = ""
+
+    def describe(self) -> str:
+        parts = [self.concept]
+        if self.severity:
+            parts.append(self.severity)
+        if self.start:
+            parts.append(f"from {self.start.isoformat()}")
+        if self.end:
+            parts.append(f"to {self.end.isoformat()}")
+        elif self.ongoing:
+            parts.append("ongoing")
+        return " ".join(parts)
+
+
+@dataclass(frozen=True)
+class MedicationCourse:
+    """A course of a medication concept; ``end`` None means still taken."""
+
+    concept: str
+    start: date | None = None
+    end: date | None = None
+    source: str = ""
+
+    def describe(self) -> str:
+        start = self.start.isoformat() if self.start else "?"
+        end = self.end.isoformat() if self.end else "ongoing"
+        return f"{self.concept} {start} to {end}"
+
+
+@dataclass(frozen=True)
+class Patient:
+    """Everything screening needs about one patient. Immutable."""
+
+    id: str = "patient"
+    birth_date: date | None = None
+    age_years: int | None = None  # when only an age (at the screening date) is known
+    sex: str | None = None  # male | female
+    labs: tuple[LabResult, ...] = ()
+    episodes: tuple[Episode, ...] = ()
+    medications: tuple[MedicationCourse, ...] = ()
+    absent: frozenset[str] = frozenset()
+    history_complete: bool = False
+    attestations: dict[str, bool] = field(default_factory=dict)
+    screening_date: date | None = None
+    notes: tuple[str, ...] = ()
+
+    def labs_of(self, analyte: str) -> list[LabResult]:
+        return [r for r in self.labs if r.analyte == analyte]
+
+    def episodes_of(self, concept: str) -> list[Episode]:
+        """Episodes of ``concept`` and of the narrower concepts it includes."""
+        from trialdesk.protocol.vocabulary import expand
+
+        names = set(expand(concept))
+        return [e for e in self.episodes if e.concept in names]
+
+    def courses_of(self, concept: str) -> list[MedicationCourse]:
+        return [m for m in self.medications if m.concept == concept]
+
+    def knows_absent(self, concept: str) -> bool:
+        """Is ``concept`` known to be absent (complete history, or recorded as absent)?"""
+        return self.history_complete or concept in self.absent
+
+
+def parse_date(value: Any, where: str) -> date | None:
+    """A date from ``YYYY-MM-DD`` (or the date part of a FHIR dateTime); None stays None."""
+    if value is None or value == "":
+        return None
+    if isinstance(value, date):
+        return value if type(value) is date else value.date()  # type: ignore[attr-defined]
+    text = str(value).strip()
+    try:
+        if len(text) == 4:  # FHIR partial date: a year
+            return date(int(text), 1, 1)
+        if len(text) == 7:  # year-month
+            return date(int(text[:4]), int(text[5:7]), 1)
+        return date.fromisoformat(text[:10])
+    except ValueError:
+        raise PatientError(f"{where}: {value!r} is not a date (YYYY-MM-DD)") from None
