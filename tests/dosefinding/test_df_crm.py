@@ -46,7 +46,9 @@ def _quad_posterior(crm: CRM, n, y):
         return math.exp(-b * b / 2 / s2 + float(np.sum(y * np.log(p) + (n - y) * np.log1p(-p))))
 
     pts = np.linspace(-10, 10, 81)
-    z = sum(quad(lik, a, b, epsabs=0, epsrel=1e-12)[0] for a, b in zip(pts[:-1], pts[1:], strict=False))
+    z = sum(
+        quad(lik, a, b, epsabs=0, epsrel=1e-12)[0] for a, b in zip(pts[:-1], pts[1:], strict=False)
+    )
     m = (
         sum(
             quad(lambda t: t * lik(t), a, b, epsabs=0, epsrel=1e-12)[0]

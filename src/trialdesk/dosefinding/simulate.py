@@ -19,7 +19,6 @@ from scipy.stats import binom
 from trialdesk.dosefinding.automaton import compiled
 from trialdesk.dosefinding.design import Design, check_int, check_prob, check_probs
 from trialdesk.dosefinding.errors import DoseFindingError
-from trialdesk.dosefinding.state import TrialState
 
 CHUNK = 200_000
 
@@ -182,24 +181,17 @@ def simulate(
     )
 
 
-def exact_oc(
-    design: Design,
-    truth,
-    cohort_size: int = 3,
-    n_cohorts: int = 8,
-    target: float | None = None,
-    start: TrialState | None = None,
-) -> OperatingCharacteristics:
-    """Exact operating characteristics for at most ``n_cohorts`` cohorts (no Monte Carlo).
+def exact_distribution(design: Design, truth, cohort_size: int = 3, n_cohorts: int = 8):
+    """Final automaton nodes after at most ``n_cohorts`` cohorts and their exact probabilities.
 
-    Enumerates every dose path with its binomial probability under ``truth`` (the sum
-    over paths of the dose-path tree, as in the R escalation package's
-    ``calculate_probabilities``), merging paths that reach the same state.
+    Returns (nodes, probabilities, automaton); sums every dose path's binomial probability
+    under ``truth`` (as the R escalation package's dose-path probabilities), merging paths
+    that reach the same state.
     """
     check_int("n_cohorts", n_cohorts, 1, 40)
     max_n = cohort_size * n_cohorts
-    truth, target = _check(design, truth, cohort_size, max_n, target)
-    auto = compiled(design, cohort_size, max_n, start)
+    truth, _ = _check(design, truth, cohort_size, max_n, None)
+    auto = compiled(design, cohort_size, max_n)
     c = cohort_size
     pmf = binom.pmf(np.arange(c + 1)[None, :], c, np.asarray(truth)[:, None])  # (K, c+1)
     nodes = np.array([auto.root], dtype=np.int64)
@@ -217,6 +209,16 @@ def exact_oc(
         allk, allp = np.concatenate(kids), np.concatenate(kp)
         nodes, inv = np.unique(allk, return_inverse=True)
         prob = np.bincount(inv, weights=allp)
+    return nodes, prob, auto
+
+
+def exact_oc(
+    design: Design, truth, cohort_size: int = 3, n_cohorts: int = 8, target: float | None = None
+) -> OperatingCharacteristics:
+    """Exact operating characteristics for at most ``n_cohorts`` cohorts (no Monte Carlo)."""
+    max_n = cohort_size * n_cohorts
+    truth, target = _check(design, truth, cohort_size, max_n, target)
+    nodes, prob, auto = exact_distribution(design, truth, cohort_size, n_cohorts)
     if (auto.dose[nodes] >= 0).any():
         raise AssertionError("exact enumeration did not reach the end")  # pragma: no cover
     return _summarise(
