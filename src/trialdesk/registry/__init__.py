@@ -5,3 +5,14 @@
 - ``search.search``: full-text + filter search (SQLite FTS5 or PostgreSQL tsvector);
 - ``geo``: haversine distance and bounding boxes.
 """
+
+#: Bit of each CT.gov phase in ``Trial.phase_mask`` (a Phase 1/2 trial has PHASE1 | PHASE2).
+#: Here, not in ``models``, so the import workers can use it without setting up Django.
+PHASE_BITS: dict[str, int] = {
+    "NA": 1,
+    "EARLY_PHASE1": 2,
+    "PHASE1": 4,
+    "PHASE2": 8,
+    "PHASE3": 16,
+    "PHASE4": 32,
+}

@@ -13,15 +13,7 @@ from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-#: Bit of each CT.gov phase in ``Trial.phase_mask`` (a Phase 1/2 trial has PHASE1 | PHASE2).
-PHASE_BITS: dict[str, int] = {
-    "NA": 1,
-    "EARLY_PHASE1": 2,
-    "PHASE1": 4,
-    "PHASE2": 8,
-    "PHASE3": 16,
-    "PHASE4": 32,
-}
+from trialdesk.registry import PHASE_BITS
 
 
 def phase_mask(phases: list[str] | tuple[str, ...]) -> int:

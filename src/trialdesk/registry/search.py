@@ -27,8 +27,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from trialdesk.registry import geo
-from trialdesk.registry.models import PHASE_BITS
+from trialdesk.registry import PHASE_BITS, geo
 
 STATUSES = (
     "ACTIVE_NOT_RECRUITING",
