@@ -125,7 +125,9 @@ def check_prob(name: str, value: Any, low: float = 0.0, high: float = 1.0) -> fl
     except (TypeError, ValueError):
         raise DoseFindingError(f"{name}: expected a probability, got {value!r}") from None
     if not (math.isfinite(v) and low < v < high):
-        raise DoseFindingError(f"{name}: must be strictly between {low} and {high}, got {value}")
+        raise DoseFindingError(
+            f"{name}: must be strictly between {low:g} and {high:g}, got {value}"
+        )
     return v
 
 
