@@ -69,3 +69,41 @@ def import_records(db, tmp_path):
         return _import([path])
 
     return run
+
+
+class _TextOfPage:
+    """The visible text of an HTML page, whitespace-collapsed (scripts and styles dropped)."""
+
+    def __call__(self, html: str | bytes) -> str:
+        from html.parser import HTMLParser
+
+        parts: list[str] = []
+        skip = 0
+
+        class Parser(HTMLParser):
+            def handle_starttag(self, tag, attrs):
+                nonlocal skip
+                if tag in ("script", "style", "template"):
+                    skip += 1
+                if tag in ("li", "p", "dt", "dd", "h1", "h2", "h3", "br", "div", "section"):
+                    parts.append(" ")
+
+            def handle_endtag(self, tag):
+                nonlocal skip
+                if tag in ("script", "style", "template") and skip:
+                    skip -= 1
+
+            def handle_data(self, data):
+                if not skip:
+                    parts.append(data)
+
+        parser = Parser(convert_charrefs=True)
+        parser.feed(html.decode() if isinstance(html, bytes) else html)
+        parser.close()
+        return " ".join("".join(parts).split())
+
+
+@pytest.fixture
+def page_text():
+    """``page_text(html)``: the visible text of a page, for checking what a reader sees."""
+    return _TextOfPage()

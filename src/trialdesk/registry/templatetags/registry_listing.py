@@ -32,6 +32,8 @@ class Listing:
     title: str
     official_title: str
     acronym: str
+    #: False when the title already ends with "(ACRONYM)", as CT.gov titles often do.
+    show_acronym: bool
     sponsor: str
     status: str
     status_label: str
@@ -292,6 +294,8 @@ def listing(study: Study) -> Listing:
         title=ident.brief_title or ident.official_title or ident.nct_id,
         official_title=ident.official_title or "",
         acronym=ident.acronym or "",
+        show_acronym=bool(ident.acronym)
+        and f"({ident.acronym})" not in (ident.brief_title or ident.official_title or ""),
         sponsor=(lead.name if lead else None) or "",
         status=enum_value(overall),
         status_label=label("status", overall),
