@@ -102,11 +102,13 @@ class Automaton:
             self.trans[s, k] = self._node(new)
 
     def step(self, nodes: np.ndarray, dlts: np.ndarray) -> np.ndarray:
-        nxt = self.trans[nodes, dlts]
+        """Next node of each (node, DLTs in the cohort) pair, creating unknown ones."""
+        flat = nodes * (self.cohort_size + 1) + dlts
+        nxt = self.trans.reshape(-1)[flat]
         miss = nxt < 0
         if miss.any():
             self.expand(nodes[miss], dlts[miss])
-            nxt = self.trans[nodes, dlts]
+            nxt = self.trans.reshape(-1)[flat]
         return nxt
 
     @property

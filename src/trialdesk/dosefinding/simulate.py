@@ -109,20 +109,46 @@ def tolerances(trials: int, max_n: int, seed: int | None) -> np.ndarray:
     return np.random.default_rng(seed).random((trials, max_n), dtype=np.float32)
 
 
-def run_trials(design: Design, truth, u: np.ndarray, cohort_size: int, max_n: int) -> np.ndarray:
-    """Final automaton node of each trial whose patients have tolerances ``u``."""
+def run_trials(
+    design: Design,
+    truth,
+    u: np.ndarray | None,
+    cohort_size: int,
+    max_n: int,
+    trials: int | None = None,
+    rng: np.random.Generator | None = None,
+) -> np.ndarray:
+    """Final automaton node of each trial.
+
+    With ``u`` (trials x max_n latent tolerances) patient j of trial t has tolerance u[t, j];
+    otherwise tolerances are drawn from ``rng`` cohort by cohort, only for trials still
+    running. Trials that have stopped are dropped from the working arrays.
+    """
     auto = compiled(design, cohort_size, max_n)
+    if u is not None:
+        trials = u.shape[0]
+        ucols = np.ascontiguousarray(u[:, :max_n].T)  # patient-major: one row per patient
     p_ext = np.append(np.asarray(truth, dtype=np.float32), np.float32(-1.0))
-    nodes = np.full(u.shape[0], auto.root, dtype=np.int32)
+    out = np.full(trials, auto.root, dtype=np.int32)
+    idx = np.arange(trials)
+    cur = out.copy()
     c = cohort_size
     for j in range(auto.max_cohorts):
-        d = auto.dose[nodes]
-        if (d < 0).all():
-            break
+        d = auto.dose[cur]
+        live = d >= 0
+        if not live.all():
+            out[idx[~live]] = cur[~live]
+            idx, cur, d = idx[live], cur[live], d[live]
+            if len(idx) == 0:
+                break
         pt = p_ext[d]
-        k = (u[:, j * c : (j + 1) * c] < pt[:, None]).sum(axis=1)
-        nodes = auto.step(nodes, k)
-    return nodes
+        k = np.zeros(len(idx), dtype=np.int32)
+        for m in range(c):
+            col = ucols[j * c + m][idx] if u is not None else rng.random(len(idx), np.float32)
+            k += col < pt
+        cur = auto.step(cur, k)
+    out[idx] = cur
+    return out
 
 
 def simulate(
@@ -151,14 +177,13 @@ def simulate(
             raise DoseFindingError(f"u: expected shape (trials, >= {max_n}), got {u.shape}")
         trials = u.shape[0]
     auto = compiled(design, cohort_size, max_n)
-    counts = np.zeros(0, dtype=np.int64)
     rng = np.random.default_rng(seed)
     done = 0
     finals = []
     while done < trials:
         m = min(CHUNK, trials - done)
-        uu = u[done : done + m] if u is not None else rng.random((m, max_n), dtype=np.float32)
-        finals.append(run_trials(design, truth, uu, cohort_size, max_n))
+        uu = u[done : done + m] if u is not None else None
+        finals.append(run_trials(design, truth, uu, cohort_size, max_n, m, rng))
         done += m
         if progress is not None:
             progress(done, trials)
