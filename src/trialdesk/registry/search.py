@@ -297,6 +297,13 @@ def _clean_words(text: str) -> list[str]:
     return [w for w in _WORD.findall(text) if w.lower() not in STOP_WORDS]
 
 
+def _phrase_words(text: str) -> list[str]:
+    """The words of a phrase, stop words kept (they hold the word positions) unless the
+    phrase is nothing but stop words."""
+    words = _WORD.findall(text)
+    return words if any(w.lower() not in STOP_WORDS for w in words) else []
+
+
 def parse_text(text: str) -> TextQuery:
     """Read user text as web-search syntax; never fails.
 
@@ -310,7 +317,7 @@ def parse_text(text: str) -> TextQuery:
     for match in _TOKEN.finditer(text or ""):
         minus, quoted, bare = match.group(1), match.group(2), match.group(3)
         if quoted is not None:
-            words = _clean_words(quoted)
+            words = _phrase_words(quoted)
             negated = bool(minus)
         else:
             if bare.upper() == "OR":
@@ -319,7 +326,7 @@ def parse_text(text: str) -> TextQuery:
             if bare.upper() == "AND":
                 continue
             negated = bare.startswith("-") and len(bare) > 1
-            words = _clean_words(bare[1:] if negated else bare)
+            words = _phrase_words(bare[1:] if negated else bare)
         if not words:
             continue
         if len(words) == 1:
@@ -507,7 +514,7 @@ def search(query: SearchQuery) -> SearchPage:
     _add_filters(query, origin, vendor, where, params)
 
     offset = (query.page - 1) * query.per_page
-    if not text.empty or (query.condition and vendor == "sqlite"):
+    if not text.empty or (_condition_words(query) and vendor == "sqlite"):
         rows, total = _search_fulltext(query, text, vendor, where, params, offset)
         exact = True
     else:
@@ -525,6 +532,11 @@ def search(query: SearchQuery) -> SearchPage:
         origin=origin,
         text_query=text.websearch(),
     )
+
+
+def _condition_words(query: SearchQuery) -> list[str]:
+    """The condition filter's words (all must be in the trial's conditions); none = no filter."""
+    return _clean_words(query.condition) if query.condition else []
 
 
 def _add_filters(query, origin, vendor, where, params) -> None:
@@ -552,12 +564,12 @@ def _add_filters(query, origin, vendor, where, params) -> None:
         where.append("(t.min_age_days IS NULL OR t.min_age_days <= %s)")
         where.append("(t.max_age_days IS NULL OR t.max_age_days >= %s)")
         params.extend([days, days])
-    if query.condition and vendor == "postgresql":
+    if _condition_words(query) and vendor == "postgresql":
         where.append(
             "to_tsvector('english'::regconfig, t.conditions_text) "
             "@@ plainto_tsquery('english'::regconfig, %s)"
         )
-        params.append(" ".join(_clean_words(query.condition)) or query.condition)
+        params.append(" ".join(_condition_words(query)))
     if query.country or query.city:
         cond = []
         if query.country:
@@ -613,8 +625,8 @@ def _search_fulltext(query, text, vendor, where, params, offset):
     filters = (" AND " + " AND ".join(where)) if where else ""
     if vendor == "sqlite":
         expr = text.fts5() if not text.empty else ""
-        if query.condition:
-            words = _clean_words(query.condition) or [query.condition]
+        words = _condition_words(query)
+        if words:
             cond = "conditions_text : (" + " AND ".join(_fts5_string(w) for w in words) + ")"
             expr = f"({expr}) AND {cond}" if expr else cond
         weights = ", ".join(str(w) for w in BM25_WEIGHTS)

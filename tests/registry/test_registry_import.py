@@ -1,0 +1,198 @@
+"""Import: idempotent upserts, one transaction per file, folders and zips, stored JSON."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+
+import pytest
+from registry_studies import make_study, write_json
+
+from trialdesk.registry.importer import _raw_studies, import_bytes, import_paths
+from trialdesk.registry.models import Trial, TrialCondition, TrialIntervention, TrialLocation
+from trialdesk.registry.search import SearchQuery, search
+
+pytestmark = pytest.mark.django_db
+
+HANOI = {
+    "facility": "Vinmec Times City",
+    "status": "RECRUITING",
+    "city": "Hanoi",
+    "country": "Vietnam",
+    "geoPoint": {"lat": 21.0245, "lon": 105.84117},
+}
+
+
+def _counts() -> tuple[int, int, int, int]:
+    return (
+        Trial.objects.count(),
+        TrialCondition.objects.count(),
+        TrialIntervention.objects.count(),
+        TrialLocation.objects.count(),
+    )
+
+
+def test_reimport_is_idempotent_and_updates_in_place(tmp_path):
+    studies = [make_study("NCT00000001"), make_study("NCT00000002", title="Knee cartilage")]
+    path = write_json(tmp_path / "page.json", {"studies": studies})
+
+    first = import_paths([path])
+    assert (first.created, first.updated, first.unchanged) == (2, 0, 0)
+    assert first.ok and first.files == 1 and first.records_per_second > 0
+    counts = _counts()
+    assert counts == (2, 2, 2, 2)
+    ids = dict(Trial.objects.values_list("nct_id", "id"))
+
+    again = import_paths([path])
+    assert (again.created, again.updated, again.unchanged) == (0, 0, 2)
+    assert _counts() == counts
+
+    # A changed record: new title, status, one more site, a different condition.
+    changed = make_study(
+        "NCT00000002",
+        title="Osteoarthritis of the knee treated with chondrocytes",
+        status="COMPLETED",
+        conditions=("Knee Osteoarthritis",),
+        locations=(HANOI, {**HANOI, "facility": "Bach Mai Hospital"}),
+    )
+    write_json(path, {"studies": [studies[0], changed]})
+    third = import_paths([path])
+    assert (third.created, third.updated, third.unchanged) == (0, 1, 1)
+    trial = Trial.objects.get(nct_id="NCT00000002")
+    assert trial.id == ids["NCT00000002"]  # updated in place, not re-created
+    assert trial.overall_status == "COMPLETED"
+    assert list(trial.conditions.values_list("name", flat=True)) == ["Knee Osteoarthritis"]
+    assert trial.locations.count() == 2
+    assert _counts() == (2, 2, 2, 3)
+    # The full-text index followed the update in the same transaction.
+    assert [h.nct_id for h in search(SearchQuery(text="chondrocytes")).results] == ["NCT00000002"]
+    assert search(SearchQuery(text="cartilage")).total == 0
+
+
+def test_stored_record_is_the_input_json(tmp_path):
+    study = make_study("NCT00000007", acronym="MSC-7")
+    study["protocolSection"]["oversightModule"] = {"isFdaRegulatedDrug": False}  # not modelled
+    study["derivedSection"] = {"miscInfoModule": {"versionHolder": "2024-01-01"}}
+    path = tmp_path / "one.json"
+    path.write_text(json.dumps(study, indent=2), encoding="utf-8")
+    assert import_paths([path]).created == 1
+    trial = Trial.objects.get(nct_id="NCT00000007")
+    assert trial.record == study
+    assert trial.acronym == "MSC-7"
+    assert trial.source == str(path)
+    assert (trial.min_age_days, trial.max_age_days) == (6574, 27393)  # 18 y, 75 y floor(x 365.25)
+    assert trial.phases == "PHASE1" and trial.phase_mask == 4
+    assert trial.healthy_volunteers is False and trial.enrollment_count == 12
+
+
+def _bad_file(tmp_path, name, mutate):
+    bad = make_study("NCT00000099")
+    mutate(bad)
+    # A valid study first: it must not be imported either.
+    return write_json(tmp_path / name, {"studies": [make_study("NCT00000098"), bad]})
+
+
+BAD_FILES = {
+    "missing_id.json": (
+        lambda s: s["protocolSection"]["identificationModule"].pop("nctId"),
+        "$.studies[1].protocolSection.identificationModule.nctId",
+    ),
+    "bad_id.json": (
+        lambda s: s["protocolSection"]["identificationModule"].update(nctId="NCT123"),
+        "$.studies[1].protocolSection.identificationModule.nctId",
+    ),
+    "bad_enum.json": (
+        lambda s: s["protocolSection"]["statusModule"].update(overallStatus="OPEN"),
+        "$.studies[1].protocolSection.statusModule.overallStatus",
+    ),
+    "bad_type.json": (
+        lambda s: s["protocolSection"]["designModule"]["enrollmentInfo"].update(count="twelve"),
+        "$.studies[1].protocolSection.designModule.enrollmentInfo.count",
+    ),
+}
+
+
+def test_a_bad_file_imports_nothing_and_the_others_import(tmp_path):
+    folder = tmp_path / "batch"
+    write_json(folder / "a_good.json", {"studies": [make_study("NCT00000001")]})
+    for name, (mutate, _) in BAD_FILES.items():
+        _bad_file(folder, name, mutate)
+    (folder / "broken.json").write_text('{"studies": [ {"protocolSection": ', encoding="utf-8")
+    write_json(folder / "z_good.json", [make_study("NCT00000002"), make_study("NCT00000003")])
+
+    report = import_paths([folder])
+
+    assert report.created == 3 and report.files == 2
+    assert set(Trial.objects.values_list("nct_id", flat=True)) == {
+        "NCT00000001",
+        "NCT00000002",
+        "NCT00000003",
+    }
+    failed = dict(report.failures)
+    assert len(failed) == 5
+    for name, (_, json_path) in BAD_FILES.items():
+        assert failed[str(folder / name)].startswith(json_path + ": "), failed
+    assert "malformed JSON" in failed[str(folder / "broken.json")]
+    assert "5 file(s) failed" in report.summary()
+    assert not report.ok
+
+
+def test_missing_path_is_a_failure_of_that_path_only(tmp_path):
+    good = write_json(tmp_path / "good.json", make_study("NCT00000001"))
+    report = import_paths([tmp_path / "nowhere", good])
+    assert report.created == 1
+    assert report.failures == [(str(tmp_path / "nowhere"), "no such file or folder")]
+
+
+def test_zip_and_folder_input(tmp_path):
+    archive = tmp_path / "batch.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("inner/a.json", json.dumps({"studies": [make_study("NCT00000011")]}))
+        zf.writestr("inner/b.json", json.dumps(make_study("NCT00000012")))
+        zf.writestr("inner/readme.txt", "not json, skipped")
+    folder = tmp_path / "folder"
+    write_json(folder / "x.json", make_study("NCT00000013"))
+    write_json(folder / "deeper" / "y.json", [make_study("NCT00000014")])
+
+    report = import_paths([archive, folder])
+    assert report.ok and report.created == 4 and report.files == 4
+    assert Trial.objects.get(nct_id="NCT00000011").source == f"{archive}!inner/a.json"
+
+
+def test_bad_zip_member_fails_alone(tmp_path):
+    archive = tmp_path / "batch.zip"
+    bad = make_study("NCT00000022")
+    bad["protocolSection"]["designModule"]["phases"] = ["PHASE9"]
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("a.json", json.dumps(make_study("NCT00000021")))
+        zf.writestr("b.json", json.dumps(bad))
+    report = import_paths([archive])
+    assert report.created == 1
+    assert report.failures[0][0] == f"{archive}!b.json"
+    assert report.failures[0][1].startswith("$.protocolSection.designModule.phases[0]: ")
+
+
+def test_duplicate_ids_in_one_file_last_wins():
+    data = json.dumps(
+        [make_study("NCT00000031", title="first"), make_study("NCT00000031", title="second")]
+    ).encode()
+    report = import_bytes(data, "dups.json")
+    assert report.created == 1
+    assert Trial.objects.get().brief_title == "second"
+    assert TrialCondition.objects.count() == 1
+
+
+def test_raw_studies_keeps_each_studys_own_text():
+    a, b = make_study("NCT00000041"), make_study("NCT00000042")
+    page = (
+        '{ "nextPageToken": "x",\n "studies" : [\n '
+        + json.dumps(a, indent=1)
+        + " ,\n"
+        + json.dumps(b)
+        + ' ] , "totalCount": 2 }'
+    )
+    items = _raw_studies(page.encode())
+    assert [obj for obj, _ in items] == [a, b]
+    assert [json.loads(text) for _, text in items] == [a, b]
+    assert _raw_studies(b"\xef\xbb\xbf" + json.dumps(a).encode()) == [(a, json.dumps(a))]
+    assert _raw_studies(b"[]") == []
