@@ -78,18 +78,26 @@ def docs_asset(request: HttpRequest, name: str) -> FileResponse:
 
 
 class TrialFilters(Schema):
-    """The search page's filters; every one optional."""
+    """The search page's filters; every one optional.
+
+    Examples are given as ``example`` (one value): django-ninja copies a field's JSON Schema
+    ``examples`` list into the parameter's ``examples``, which OpenAPI requires to be a map.
+    """
 
     text: str | None = Field(
-        None, description='Full text: words, "a phrase", OR, -exclude.', examples=["cirrhosis"]
+        None,
+        description='Full text: words, "a phrase", OR, -exclude.',
+        json_schema_extra={"example": "cirrhosis"},
     )
     status: str | None = Field(
         None,
         description="Overall status code(s), comma-separated (CT.gov enum).",
-        examples=["RECRUITING,NOT_YET_RECRUITING"],
+        json_schema_extra={"example": "RECRUITING,NOT_YET_RECRUITING"},
     )
     phase: str | None = Field(
-        None, description="Phase code(s), comma-separated; any of them.", examples=["PHASE1"]
+        None,
+        description="Phase code(s), comma-separated; any of them.",
+        json_schema_extra={"example": "PHASE1"},
     )
     study_type: str | None = Field(
         None, description="INTERVENTIONAL, OBSERVATIONAL or EXPANDED_ACCESS."
@@ -107,7 +115,9 @@ class TrialFilters(Schema):
         None, description='Measure distances from this city ("City" or "City, Country").'
     )
     near: str | None = Field(
-        None, description='Measure distances from this point: "lat,lon".', examples=["39.9,116.4"]
+        None,
+        description='Measure distances from this point: "lat,lon".',
+        json_schema_extra={"example": "39.9,116.4"},
     )
     within_km: float | None = Field(
         None, description="Keep trials with a site this close to near/near_city (km, > 0)."
