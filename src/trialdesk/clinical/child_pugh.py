@@ -213,7 +213,9 @@ def child_pugh(
             )
         p, band = table.points_for(item, entry.exact)
         points[name] = p
-        inputs[name] = UsedInput(name, entry.quantity, dec(entry.exact).normalize(), unit)
+        q = entry.quantity
+        shown = q.value if q.unit == unit else dec(entry.exact).normalize()
+        inputs[name] = UsedInput(name, q, shown, unit)
         reasons.append(f"{name}: {band.text} ({unit}) -> {p} point{'s' if p > 1 else ''}")
         warnings.extend(entry.quantity.warnings)
     for item, value in (("ascites", ascites), ("encephalopathy", encephalopathy)):
