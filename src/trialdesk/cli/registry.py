@@ -47,9 +47,8 @@ def import_(paths: tuple[str, ...], workers: int | None, as_json: bool) -> None:
     setup()
     from trialdesk.registry.importer import import_paths
 
-    err = click.get_text_stream("stderr")
     try:
-        if err.isatty():
+        if sys.stderr.isatty():
             report = _import_with_bar(paths, workers)
         else:
 
