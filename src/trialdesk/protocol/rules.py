@@ -279,6 +279,32 @@ def parse_rule(text: str, criterion: str | None = None) -> Node:
         ) from None
 
 
+_TOKEN_NAMES = {
+    "_NOT": "not",
+    "_AND": "and",
+    "_OR": "or",
+    "_BETWEEN": "between",
+    "_WITHIN": "within",
+    "LPAR": "(",
+    "RPAR": ")",
+    "COMMA": ",",
+    "DOT": ".",
+    "STAR": "*",
+    "ESCAPED_STRING": '"text"',
+    "NAME": "a name",
+    "NUMBER": "a number",
+    "COMPOP": "a comparison (>=, <, ...)",
+    "TIMEUNIT": "days|weeks|months|years",
+    "UNIT": "a unit",
+    "ULN": "ULN",
+}
+
+
+def _expected(names: Any) -> str:
+    shown = sorted({_TOKEN_NAMES.get(n, n) for n in names})
+    return ", ".join(shown[:10])
+
+
 def _parse_tree(text: str) -> Any:
     from lark.exceptions import (
         UnexpectedCharacters,
@@ -290,7 +316,7 @@ def _parse_tree(text: str) -> Any:
     try:
         return _parser().parse(text)
     except UnexpectedEOF as exc:
-        expected = ", ".join(sorted(exc.expected)[:8])
+        expected = _expected(exc.expected)
         raise RuleError(
             f"syntax error: the rule ends too early (expected {expected})",
             line=1,
@@ -298,10 +324,17 @@ def _parse_tree(text: str) -> Any:
             rule=text,
         ) from None
     except UnexpectedToken as exc:
-        got = exc.token.value if exc.token.type != "$END" else "the end of the rule"
-        expected = ", ".join(sorted(exc.expected)[:8])
+        expected = _expected(exc.expected)
+        if exc.token.type == "$END":
+            lines = text.splitlines() or [""]
+            raise RuleError(
+                f"syntax error: the rule ends too early (expected {expected})",
+                line=len(lines),
+                column=len(lines[-1]) + 1,
+                rule=text,
+            ) from None
         raise RuleError(
-            f"syntax error at {got!r} (expected {expected})",
+            f"syntax error at {exc.token.value!r} (expected {expected})",
             line=exc.line,
             column=exc.column,
             rule=text,
