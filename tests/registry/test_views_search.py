@@ -202,6 +202,8 @@ def test_country_and_city_pages_list_their_trials(client, seed_trials, page_text
     assert "Search trials within 50 km of Hanoi" in page_text(html)
     get_page(client, "/trials/locations/Atlantis/", status=404)
     get_page(client, "/trials/locations/China/Hanoi/", status=404)
+    get_page(client, "/trials/locations/China/?page=abc", status=404)
+    get_page(client, "/trials/locations/China/?page=0", status=404)
 
 
 def test_empty_registry_pages(client, db, page_text):

@@ -7,6 +7,7 @@ The pages only show: the listing is built from the stored CT.gov record by
 
 from __future__ import annotations
 
+import logging
 from urllib.parse import urlencode
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -17,6 +18,8 @@ from trialdesk.registry.forms import TrialSearchForm
 from trialdesk.registry.models import Trial
 from trialdesk.registry.search import SearchError, SearchQuery, cities, locations_tree, search
 from trialdesk.registry.templatetags.registry_listing import listing
+
+logger = logging.getLogger(__name__)
 
 #: Default distance of the "trials near this city" links, in km.
 NEAR_CITY_KM = 50
@@ -30,8 +33,10 @@ def trial_detail(request: HttpRequest, nct_id: str) -> HttpResponse:
     try:
         (study,) = parse_studies(trial.record, source=f"registry trial {trial.nct_id}")
     except (RecordError, ValueError) as exc:
-        # A stored record always validated on import; if the model moved on since, say so.
-        raise Http404(f"{trial.nct_id}: the stored record no longer reads: {exc}") from None
+        # Every stored record validated on import; if the model has moved on since, the
+        # listing cannot be shown: log the reason (re-importing the record fixes it).
+        logger.error("listing %s: the stored record no longer reads: %s", trial.nct_id, exc)
+        raise Http404(f"{trial.nct_id}: the stored record no longer reads") from None
     context = {
         "trial": trial,
         "listing": listing(study),
@@ -56,10 +61,8 @@ def search_page(request: HttpRequest) -> HttpResponse:
     form = TrialSearchForm(request.GET or None)
     page = None
     status = 200
-    if not request.GET:
-        form = TrialSearchForm()
-        query = SearchQuery()
-        page = search(query)
+    if not form.is_bound:
+        page = search(SearchQuery())
     elif form.is_valid():
         try:
             page = search(form.query)
@@ -113,12 +116,10 @@ def locations(request: HttpRequest) -> HttpResponse:
 
 def place(request: HttpRequest, country: str, city: str | None = None) -> HttpResponse:
     """``/trials/locations/<country>/[<city>/]``: the trials with a site there, paged."""
-    form = TrialSearchForm({"page": request.GET.get("page", "1")})
-    page_number = int(form.cleaned_data["page"] or 1) if form.is_valid() else 1
     try:
-        query = SearchQuery(country=country, city=city, page=page_number)
-    except SearchError as exc:
-        raise Http404(str(exc)) from None
+        query = SearchQuery(country=country, city=city, page=int(request.GET.get("page", "1")))
+    except (SearchError, ValueError) as exc:
+        raise Http404(f"page: {exc}") from None
     page = search(query)
     if page.total == 0:
         where = f"{city}, {country}" if city else country
