@@ -212,3 +212,33 @@ def test_empty_registry_pages(client, db, page_text):
         get_page(client, "/trials/locations/")
     )
     assert "The registry holds 0 trials" in page_text(get_page(client, "/"))
+
+
+def test_near_city_suggestions_are_the_busiest_cities(client, import_records, monkeypatch):
+    from trialdesk.registry import views
+
+    def site(city, country, lat, lon):
+        return {
+            "facility": f"{city} site",
+            "city": city,
+            "country": country,
+            "geoPoint": {"lat": lat, "lon": lon},
+        }
+
+    studies = [small_study(n) for n in range(3)]
+    places = [site("Lyon", "France", 45.75, 4.85), site("Paris", "France", 48.85, 2.35)]
+    studies[0]["protocolSection"]["contactsLocationsModule"] = {"locations": places}
+    studies[1]["protocolSection"]["contactsLocationsModule"] = {"locations": places[1:]}
+    studies[2]["protocolSection"]["contactsLocationsModule"] = {
+        "locations": [site("Aachen", "Germany", 50.78, 6.08)]
+    }
+    import_records(*studies)
+    html = get(client, "")
+    assert re.findall(r'<option value="([^"]+)"></option>', html) == [
+        "Aachen, Germany",
+        "Lyon, France",
+        "Paris, France",
+    ]
+    monkeypatch.setattr(views.city_suggestions, "__defaults__", (1,))
+    html = get(client, "")
+    assert re.findall(r'<option value="([^"]+)"></option>', html) == ["Paris, France"]

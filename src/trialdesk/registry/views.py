@@ -23,6 +23,8 @@ logger = logging.getLogger(__name__)
 
 #: Default distance of the "trials near this city" links, in km.
 NEAR_CITY_KM = 50
+#: How many cities the search form suggests for "Near city".
+CITY_SUGGESTIONS = 300
 
 
 def trial_detail(request: HttpRequest, nct_id: str) -> HttpResponse:
@@ -56,6 +58,13 @@ def near_city_url(city: str, country: str, km: int = NEAR_CITY_KM) -> str:
     return f"{reverse('registry:search')}?{query}"
 
 
+def city_suggestions(limit: int = CITY_SUGGESTIONS) -> list:
+    """The ``limit`` cities with the most trials, by name: the near-city field's suggestions
+    (a large registry has tens of thousands of site cities; the page lists only these)."""
+    busiest = sorted(cities(), key=lambda c: (-c.trials, c.label))[:limit]
+    return sorted(busiest, key=lambda c: c.label.lower())
+
+
 def search_page(request: HttpRequest) -> HttpResponse:
     """``/trials/``: the search form and one page of results (GET, bookmarkable)."""
     form = TrialSearchForm(request.GET or None)
@@ -75,7 +84,7 @@ def search_page(request: HttpRequest) -> HttpResponse:
         "form": form,
         "page": page,
         "location_search": page is not None and page.origin is not None,
-        "cities": cities(),
+        "cities": city_suggestions(),
         "total": Trial.objects.count(),
         "section": "search",
     }
