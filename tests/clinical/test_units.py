@@ -63,6 +63,7 @@ def test_round_trip_is_exact():
         ("150 ×10^9/L", "platelets", "10*9/L", Fraction(150)),
         ("150 K/µL", "platelets", "10*9/L", Fraction(150)),
         ("1.2 10^9/L", "neutrophils", "/uL", Fraction(1200)),
+        ("4.5 G/L", "wbc", "/uL", Fraction(4500)),
         ("60 U/L", "alt", "ukat/L", Fraction(1, 1)),  # 1 U = 1 umol/min = 1/60 ukat
         ("60 IU/L", "ast", "U/L", Fraction(60)),  # lab 'IU/L' for enzymes means U/L
         ("2000 IU/mL", "hbv_dna", "[iU]/mL", Fraction(2000)),
@@ -99,6 +100,9 @@ def test_inr_is_unitless(text):
         ("[iU]/mL", "[iU]/mL"),
         ("cells/uL", "{cells}/uL"),
         ("sec", "s"),
+        ("mIU/mL", "m[IU]/mL"),
+        ("mcg/L", "ug/L"),
+        ("G/L", "10*9/L"),
         ("mg/dL", "mg/dL"),
     ],
 )

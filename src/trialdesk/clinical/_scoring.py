@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, localcontext
 from fractions import Fraction
+from functools import lru_cache
 from types import MappingProxyType
 from typing import Any
 
@@ -117,12 +118,17 @@ def dec(fr: Fraction | int | Decimal) -> Decimal:
         return Decimal(fr.numerator) / Decimal(fr.denominator)
 
 
+@lru_cache(maxsize=8192)
 def ln(x: Decimal) -> Decimal:
+    """Natural log to PRECISION digits (cached: Decimal.ln costs ~0.1 ms; floors repeat 1)."""
+    if x == 1:
+        return Decimal(0)
     with localcontext() as ctx:
         ctx.prec = PRECISION
         return x.ln()
 
 
+@lru_cache(maxsize=8192)
 def log10(x: Decimal) -> Decimal:
     with localcontext() as ctx:
         ctx.prec = PRECISION

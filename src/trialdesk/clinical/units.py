@@ -34,7 +34,8 @@ Accepted units: any UCUM code the ucumvert parser and pint understand (``umol/L`
 ``g/L``, ``meq/L``, ``10*9/L``, ``10*3/uL``, ``/uL``, ``/mm3``, ``[iU]/mL``, ``[IU]/mL``, ``U/L``,
 ``ukat/L``, ``s``, ``%``, ``{INR}``, ``1``, ``10*6/kg``) and these human spellings: ``µ``/``μ`` for
 ``u``; ``x10^9/L``, ``×10^9/L``, ``10^9/L``, ``10E9/L`` for ``10*9/L``; ``K/uL`` for ``10*3/uL``;
-``mEq/L`` for ``meq/L``; ``IU`` for ``[IU]``; ``cells/uL`` for ``{cells}/uL``; ``sec`` for ``s``;
+``mEq/L`` for ``meq/L``; ``IU`` for ``[IU]`` (``mIU`` for ``m[IU]``); ``mcg`` for ``ug``; ``G/L`` for
+``10*9/L``; ``cells/uL`` for ``{cells}/uL``; ``sec`` for ``s``;
 ``INR``/``ratio``/empty for ``{INR}`` when the analyte is unitless. For ALT and AST, ``IU/L`` is
 read as ``U/L`` (laboratories write IU/L for the enzyme unit, which UCUM calls ``U``).
 Incompatible units (creatinine in U/L, WBC in IU/mL, bilirubin in mg/dL with no molar mass)
@@ -400,6 +401,7 @@ def _parse_ucum(code: str) -> _ParsedUnit:
     return _ParsedUnit(code, factor, q.units, frozenset(arbitrary))
 
 
+@lru_cache(maxsize=256)
 def _is_unitless(code: str) -> bool:
     return not _ureg().get_dimensionality(_parse_ucum(code).units)
 
@@ -416,7 +418,9 @@ _HUMAN_SPELLINGS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"^(?:thou|thous)/", "10*3/"),
         (r"^cells?/", "{cells}/"),
         (r"mEq", "meq"),
-        (r"(?<![\[\w])IU(?![\w\]])", "[IU]"),
+        (r"(?<![\[\w])([munpk]?)IU(?![\w\]])", r"\1[IU]"),  # IU/mL, mIU/mL
+        (r"mcg", "ug"),
+        (r"^G/[lL]$", "10*9/L"),  # giga per litre, as French labs write counts
         (r"^(?:sec|secs|seconds?)$", "s"),
         (r"^(?:mm\^3|mm³)$", "mm3"),
         (r"/mm\^3$|/mm³$", "/mm3"),
@@ -432,6 +436,12 @@ def normalize_unit(text: str, analyte: str | Analyte | None = None) -> str:
     if not isinstance(text, str):
         raise UnitError(f"unit must be a string, got {type(text).__name__}")
     an = get_analyte(analyte) if analyte is not None else None
+    return _normalize(text, an.name if an else None)
+
+
+@lru_cache(maxsize=1024)
+def _normalize(text: str, analyte_name: str | None) -> str:
+    an = ANALYTES[analyte_name] if analyte_name else None
     raw = text.strip()
     if raw.lower() in _UNITLESS_WORDS:
         if an is not None and _is_unitless(an.unit):
@@ -643,23 +653,33 @@ def _factor_cached(src: str, dst: str, analyte_name: str | None) -> Fraction:
     return mag * a.factor / b.factor
 
 
+@lru_cache(maxsize=64)
+def _limits(name: str) -> tuple[Fraction | None, ...]:
+    an = ANALYTES[name]
+    return tuple(
+        None if d is None else Fraction(d)
+        for d in (an.impossible_below, an.impossible_above, an.extreme_below, an.extreme_above)
+    )
+
+
 def _check_range(an: Analyte, canonical: Fraction, shown: str) -> tuple[str, ...]:
     """Raise ImplausibleValueError for impossible values; return warnings for extreme ones."""
     lo, hi = an.impossible_below, an.impossible_above
+    f_lo, f_hi, f_xlo, f_xhi = _limits(an.name)
     unit = an.unit
-    if lo is not None and (canonical < Fraction(lo) or (an.below_inclusive and canonical == lo)):
+    if f_lo is not None and (canonical < f_lo or (an.below_inclusive and canonical == f_lo)):
         rel = "<=" if an.below_inclusive else "<"
         raise ImplausibleValueError(
             f"{an.name} {shown} is impossible (a real value is never {rel} {lo} {unit})"
         )
-    if hi is not None and canonical > Fraction(hi):
+    if f_hi is not None and canonical > f_hi:
         raise ImplausibleValueError(
             f"{an.name} {shown} is impossible (a real value is never above {hi} {unit})"
         )
     warnings = []
-    if an.extreme_below is not None and canonical < Fraction(an.extreme_below):
+    if f_xlo is not None and canonical < f_xlo:
         warnings.append(f"{an.name} {shown} is extreme (below {an.extreme_below} {unit}): check it")
-    if an.extreme_above is not None and canonical > Fraction(an.extreme_above):
+    if f_xhi is not None and canonical > f_xhi:
         warnings.append(f"{an.name} {shown} is extreme (above {an.extreme_above} {unit}): check it")
     return tuple(warnings)
 
