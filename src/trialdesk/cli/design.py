@@ -312,6 +312,254 @@ def simulate(
         click.echo(f"Plot written to {plot_path}")
 
 
+@design.command()
+@click.argument("name", type=DESIGNS)
+@click.option("--doses", type=int, required=True, help="Number of dose levels.")
+@click.option("--outcomes", default="", help='Outcomes so far, e.g. "1NNN 2NTN".')
+@click.option("--cohorts", type=int, default=2, show_default=True, help="Cohorts ahead.")
+@click.option("--cohort-size", type=int, default=3, show_default=True)
+@click.option("--truth", default=None, help="True DLT curve: adds exact path probabilities.")
+@click.option("--max-n", type=int, default=None, help="Stop once this many patients are in.")
+@click.option(
+    "--png",
+    "png_path",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Draw the tree to this PNG file.",
+)
+@design_options
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def paths(
+    name,
+    doses,
+    outcomes,
+    cohorts,
+    cohort_size,
+    truth,
+    max_n,
+    png_path,
+    target,
+    skeleton,
+    model,
+    a0,
+    allow_skip,
+    no_deescalation,
+    max_cohorts_per_dose,
+    stop_too_toxic,
+    as_json,
+) -> None:
+    """Every outcome of the next cohorts and the decision after each (dose paths)."""
+    from trialdesk.dosefinding import DoseFindingError
+    from trialdesk.dosefinding.paths import dose_paths, paths_oc, render_png, render_text
+
+    d = _build(
+        name,
+        doses,
+        target,
+        skeleton,
+        model,
+        a0,
+        allow_skip,
+        no_deescalation,
+        max_cohorts_per_dose,
+        stop_too_toxic,
+        max_n,
+    )
+    try:
+        root = dose_paths(d, outcomes, cohorts, cohort_size, truth=_floats("truth", truth))
+    except (DoseFindingError, ValueError) as e:
+        raise click.ClickException(str(e)) from None
+    summary = paths_oc(root, doses) if truth else None
+    if png_path:
+        render_png(
+            root, png_path, title=f"{d.describe()}: dose paths after '{outcomes or '(start)'}'"
+        )
+    if as_json:
+        _echo_json(
+            {
+                "design": d.describe(),
+                "outcomes": outcomes,
+                "cohorts": cohorts,
+                "paths": root.to_dict(),
+                "n_paths": len(root.leaves()),
+                **({"exact": summary} if summary else {}),
+            }
+        )
+        return
+    click.echo(f"{d.describe()}: {len(root.leaves())} paths")
+    click.echo(render_text(root))
+    if summary:
+        click.echo(
+            "Exact, after these cohorts: P(next dose) = "
+            + ", ".join(f"{p:.4f}" for p in summary["prob_next_dose"])
+            + f"; P(stop) = {summary['prob_stop']:.4f}"
+        )
+
+
+@design.command()
+@click.argument("name", type=DESIGNS)
+@click.option("--doses", type=int, required=True, help="Number of dose levels.")
+@click.option("--outcomes", default="", help="Start from these outcomes.")
+@click.option("--cohorts", type=int, default=2, show_default=True, help="Cohorts ahead.")
+@click.option("--cohort-size", type=int, default=3, show_default=True)
+@click.option(
+    "--max-n", type=int, default=24, show_default=True, help="Rows of the BOIN boundary table."
+)
+@click.option("--csv", "csv_path", type=click.Path(dir_okay=False), default=None)
+@click.option("--pdf", "pdf_path", type=click.Path(dir_okay=False), default=None)
+@design_options
+def table(
+    name,
+    doses,
+    outcomes,
+    cohorts,
+    cohort_size,
+    max_n,
+    csv_path,
+    pdf_path,
+    target,
+    skeleton,
+    model,
+    a0,
+    allow_skip,
+    no_deescalation,
+    max_cohorts_per_dose,
+    stop_too_toxic,
+) -> None:
+    """Printable decision table (CSV to stdout or --csv; --pdf) for a safety review."""
+    from trialdesk.dosefinding import DoseFindingError
+    from trialdesk.dosefinding.tables import to_csv, to_pdf
+
+    d = _build(
+        name,
+        doses,
+        target,
+        skeleton,
+        model,
+        a0,
+        allow_skip,
+        no_deescalation,
+        max_cohorts_per_dose,
+        stop_too_toxic,
+    )
+    try:
+        text = to_csv(d, outcomes, cohorts, cohort_size, max_n)
+        if pdf_path:
+            to_pdf(d, pdf_path, outcomes, cohorts, cohort_size, max_n)
+    except (DoseFindingError, ValueError) as e:
+        raise click.ClickException(str(e)) from None
+    if csv_path:
+        with open(csv_path, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        click.echo(f"CSV written to {csv_path}")
+    if pdf_path:
+        click.echo(f"PDF written to {pdf_path}")
+    if not csv_path and not pdf_path:
+        click.echo(text, nl=False)
+
+
+@design.command()
+@click.option(
+    "--design",
+    "design_names",
+    multiple=True,
+    type=DESIGNS,
+    default=("3+3", "boin", "crm"),
+    show_default=True,
+)
+@click.option(
+    "--scenario",
+    "scenarios",
+    multiple=True,
+    required=True,
+    help="True DLT curve, e.g. 0.05,0.12,0.30,0.45 (repeat for several).",
+)
+@click.option("--target", type=float, required=True)
+@click.option(
+    "--max-n",
+    "sizes",
+    multiple=True,
+    type=int,
+    default=(24,),
+    show_default=True,
+    help="Sample size (repeat for several).",
+)
+@click.option("--cohort-size", type=int, default=3, show_default=True)
+@click.option("--trials", type=int, default=10_000, show_default=True)
+@click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--skeleton", default=None, help="CRM skeleton.")
+@click.option(
+    "--workers",
+    type=int,
+    default=0,
+    show_default=True,
+    help="Local processes (0 = in this process).",
+)
+@click.option(
+    "--dask", "dask_address", default=None, help="Address of a Dask scheduler to run the grid on."
+)
+@click.option("--plot", "plot_path", type=click.Path(dir_okay=False), default=None)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def compare(
+    design_names,
+    scenarios,
+    target,
+    sizes,
+    cohort_size,
+    trials,
+    seed,
+    skeleton,
+    workers,
+    dask_address,
+    plot_path,
+    as_json,
+) -> None:
+    """Compare designs x scenarios x sample sizes on common simulated patients."""
+    from trialdesk.dosefinding import DoseFindingError
+    from trialdesk.dosefinding.compare import Scenario, compare_designs, plot_grid
+
+    truths = [_floats("scenario", s) for s in scenarios]
+    k = len(truths[0])
+    designs = {
+        n: _build(n, k, target, skeleton, "empiric", 3.0, False, False, None, None)
+        for n in design_names
+    }
+    sc = [Scenario(f"scenario {i + 1}", t, target) for i, t in enumerate(truths)]
+    executor = None
+    try:
+        if dask_address:
+            from dask.distributed import Client
+
+            executor = Client(dask_address)
+        elif workers > 0:
+            from concurrent.futures import ProcessPoolExecutor
+
+            executor = ProcessPoolExecutor(workers)
+        rows = compare_designs(designs, sc, sizes, trials, seed, cohort_size, executor)
+    except DoseFindingError as e:
+        raise click.ClickException(str(e)) from None
+    finally:
+        if executor is not None:
+            executor.close() if hasattr(executor, "close") else executor.shutdown()
+    if plot_path:
+        plot_grid(rows, plot_path)
+    if as_json:
+        _echo_json({"trials": trials, "seed": seed, "rows": rows})
+        return
+    click.echo(
+        f"{'scenario':<12} {'N':>3} {'design':<30} {'P(correct)':>10} "
+        f"{'diff vs first':>13} {'paired SE':>9} {'mean n':>7} {'% above':>8}"
+    )
+    for r in rows:
+        click.echo(
+            f"{r['scenario']:<12} {r['max_n']:>3} {r['design'][:30]:<30} "
+            f"{r['prob_correct']:>10.3f} {r['diff_vs_first']:>13.3f} "
+            f"{r['se_diff_paired']:>9.4f} {r['mean_n']:>7.2f} {r['pct_above_mtd']:>8.1f}"
+        )
+    if plot_path:
+        click.echo(f"Plot written to {plot_path}")
+
+
 def format_oc(res) -> str:
     lines = [
         f"{res.design}: {res.trials if res.trials else 'exact'} "

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 from trialdesk.dosefinding.outcomes import Outcomes, parse_outcomes
@@ -134,7 +135,9 @@ def count_summary(
             dose=j + 1,
             n=state.n[j],
             dlt=state.y[j],
-            estimate=None if estimates is None else round(float(estimates[j]), 6),
+            estimate=None
+            if estimates is None or not math.isfinite(estimates[j])
+            else round(float(estimates[j]), 6),
             admissible=True if admissible is None else bool(admissible[j]),
             note=notes.get(j + 1, ""),
         )
