@@ -14,12 +14,7 @@ from pathlib import Path
 from urllib.parse import urlparse
 
 import pytest
-
-# Playwright's sync API runs an event loop in this thread; the test's own ORM calls are
-# synchronous and safe, so let Django allow them.
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-
-from playwright.sync_api import expect, sync_playwright  # noqa: E402
+from playwright.sync_api import expect, sync_playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -36,10 +31,13 @@ pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def browser_page(live_server):
+def browser_page(live_server, monkeypatch):
     """(page, offsite): a Chromium page whose requests may only go to the live server;
     any other request is aborted and its URL appended to ``offsite``."""
     assert CHROMIUM.exists(), f"{CHROMIUM} is missing: apt-get install chromium"
+    # Playwright's sync API keeps an event loop in this thread; ORM calls made meanwhile by
+    # the test (synchronous, on this thread) are safe, so let Django allow them here only.
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     host = urlparse(live_server.url).netloc
     with sync_playwright() as p:
         browser = p.chromium.launch(
