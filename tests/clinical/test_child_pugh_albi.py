@@ -126,6 +126,14 @@ def test_child_pugh_variants_and_pt():
     assert child_pugh("1 mg/dL", "4 g/dL", "1.0", "Moderate", "grade 1-2").value == 5 + 2 + 1
 
 
+def test_child_pugh_censored_values():
+    r = child_pugh("< 1 mg/dL", "4 g/dL", "1.0", "none", "none")
+    assert r.points["bilirubin"] == 1 and any("censored" in x for x in r.reasons)
+    assert child_pugh("< 2 mg/dL", "4 g/dL", "1.0", "none", "none").points["bilirubin"] == 1
+    with pytest.raises(ScoreInputError, match="could score 1 or 2 points"):
+        child_pugh("< 2.5 mg/dL", "4 g/dL", "1.0", "none", "none")
+
+
 def test_child_pugh_table_file_is_checked(tmp_path):
     bad = tmp_path / "cp.yaml"
     bad.write_text(

@@ -319,8 +319,16 @@ def test_grading_errors():
         grade("Sepsis", "1 U/L")
     with pytest.raises(UnitError, match="Creatinine increased value"):
         grade("Creatinine increased", "1.3 U/L", uln="1.2 mg/dL")
-    with pytest.raises(GradingError, match="censored"):
-        grade("ALT increased", "> 1000 U/L", uln="40 U/L")
+    with pytest.raises(GradingError, match="censored and could be grade 1 to 4"):
+        grade("ALT increased", "> 100 U/L", uln="40 U/L")
+
+
+def test_censored_values_graded_when_certain():
+    # > 1000 U/L with ULN 40 is > 25 x ULN: every possible value is grade 4
+    r = grade("ALT increased", "> 1000 U/L", uln="40 U/L")
+    assert r.grade == 4 and "censored" in r.reasons[0]
+    assert grade("Neutrophil count decreased", "< 0.5 10*9/L").grade == 4
+    assert grade("INR increased", "< 1.0").grade == 0
 
 
 def test_result_to_dict():

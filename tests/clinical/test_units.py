@@ -14,6 +14,7 @@ from trialdesk.clinical.units import (
     UnitError,
     analyte_for_loinc,
     as_quantity,
+    censored_range,
     convert,
     from_log10,
     get_analyte,
@@ -248,3 +249,18 @@ def test_property_bilirubin_round_trip(value, unit):
 def test_property_count_round_trip(value, unit):
     q = quantity(value, "10*9/L", "platelets")
     assert q.to(unit).to("x10^9/L").exact == q.exact
+
+
+def test_censored_range():
+    lo, hi = censored_range(parse_quantity("< 20 IU/mL", "hbv_dna"))
+    assert lo.exact == 0 and 0 < 20 - hi.exact <= Fraction(20, 10**9)
+    assert lo.comparator is None and hi.unit == "[IU]/mL"
+    lo, hi = censored_range(parse_quantity(">= 5 mg/dL", "bilirubin"))
+    assert lo.exact == 5 and hi.exact == 100  # the analyte's ceiling of possible values
+    lo, hi = censored_range(parse_quantity("> 100 umol/L", "bilirubin"))
+    assert hi.to("mg/dL").exact == 100  # ceiling converted into the quantity's unit
+    lo, _ = censored_range(parse_quantity("< 1.0", "inr"))
+    assert lo.exact > 0  # INR 0 is impossible, so the range starts just above it
+    q = parse_quantity("2 mg/dL", "bilirubin")
+    assert censored_range(q) == (q, q)
+    assert str(lo).endswith("{INR}") and "E" not in str(lo)

@@ -19,6 +19,7 @@ import yaml
 
 from trialdesk.clinical._scoring import ScoreInputError, ScoreResult, UsedInput, dec, lab
 from trialdesk.clinical.bands import Band, BandError, check_partition
+from trialdesk.clinical.units import censored_range
 
 __all__ = [
     "CHILD_PUGH_TABLES",
@@ -207,11 +208,18 @@ def child_pugh(
     ):
         unit = table.labs[item][0]
         entry = lab(value, _LAB_ITEMS[item], unit, name)
-        if entry.quantity.comparator:
-            raise ScoreInputError(
-                f"{name} {entry.quantity} is censored; Child-Pugh needs a measured value"
-            )
         p, band = table.points_for(item, entry.exact)
+        if entry.quantity.comparator:  # certain only if the whole range scores the same
+            ends = [
+                table.points_for(item, q.to(unit).exact) for q in censored_range(entry.quantity)
+            ]
+            if len({e[0] for e in ends}) > 1:
+                raise ScoreInputError(
+                    f"{name} {entry.quantity} is censored and could score "
+                    f"{ends[0][0]} or {ends[1][0]} points; Child-Pugh needs a measured value"
+                )
+            p, band = ends[0]
+            reasons.append(f"{name} {entry.quantity} is censored: the whole range scores {p}")
         points[name] = p
         q = entry.quantity
         shown = q.value if q.unit == unit else dec(entry.exact).normalize()

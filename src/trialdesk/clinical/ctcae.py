@@ -36,7 +36,13 @@ from typing import Any
 import yaml
 
 from trialdesk.clinical.bands import Band, BandError, check_partition
-from trialdesk.clinical.units import Quantity, UnitError, as_quantity, normalize_unit
+from trialdesk.clinical.units import (
+    Quantity,
+    UnitError,
+    as_quantity,
+    censored_range,
+    normalize_unit,
+)
 
 __all__ = [
     "CLINICAL_TERMS",
@@ -367,7 +373,9 @@ def grade(
     b = _q(baseline, t.analyte, "baseline", t.term)
     assert v is not None
     if v.comparator:
-        raise GradingError(f"{t.term}: value {v} is censored; grading needs a measured value")
+        return _grade_censored(
+            t, v, u, lo, b, symptomatic=symptomatic, on_anticoagulation=on_anticoagulation
+        )
     unit = t.unit
     x = v.to(unit).exact
     refs = _refs(t, uln=u, lln=lo, baseline=b)
@@ -479,6 +487,45 @@ def grade(
         )
         return result(chosen, frame, possible)
     return result(hits, frame)
+
+
+def _grade_censored(
+    t: LabTerm,
+    v: Quantity,
+    u: Quantity | None,
+    lo: Quantity | None,
+    b: Quantity | None,
+    **kw: Any,
+) -> GradeResult:
+    """Grade a censored value ("< 0.5 10*9/L"): certain only when both ends of the range
+    it stands for (units.censored_range) have the same grade, as grades are monotone."""
+    low, high = censored_range(v)
+    ends = [grade(t.term, q, uln=u, lln=lo, baseline=b, **kw) for q in (low, high)]
+    grades = sorted({e.grade for e in ends})
+    if len(grades) > 1:
+        raise GradingError(
+            f"{t.term}: value {v} is censored and could be grade {grades[0]} to {grades[-1]}; "
+            "grading needs a measured value"
+        )
+    r = ends[0]
+    reason = f"{v} is censored: every value it can stand for ({low} to {high}) has grade {r.grade}"
+    return GradeResult(
+        term=r.term,
+        meddra_code=r.meddra_code,
+        grade=r.grade,
+        band=r.band,
+        text=r.text,
+        frame=r.frame,
+        unit=r.unit,
+        value=v,
+        uln=u,
+        lln=lo,
+        baseline=b,
+        reasons=(reason, *r.reasons),
+        possible_grades=tuple(sorted(set(ends[0].possible_grades) | set(ends[1].possible_grades))),
+        warnings=r.warnings,
+        reference=r.reference,
+    )
 
 
 def check_units() -> None:

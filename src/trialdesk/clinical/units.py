@@ -19,6 +19,8 @@ Public API
     thresholds, LOINC codes, aliases).
 ``normalize_unit(text, analyte=None) -> str``
     A human spelling (``µmol/L``, ``x10^9/L``, ``mEq/L``, ``K/uL``, ``IU/mL``) as a UCUM code.
+``censored_range(q) -> (low, high)``
+    The ends of what a censored result (``"< 20 IU/mL"``) may be, for three-valued decisions.
 ``log10(q, unit=None) -> Decimal`` / ``from_log10(x, unit, analyte)``
     Log-scale values (HBV DNA in log10 IU/mL).
 ``UnitError``, ``ImplausibleValueError``
@@ -65,6 +67,7 @@ __all__ = [
     "UnitError",
     "analyte_for_loinc",
     "as_quantity",
+    "censored_range",
     "convert",
     "from_log10",
     "get_analyte",
@@ -562,11 +565,11 @@ class Quantity:
     def __str__(self) -> str:
         prefix = f"{self.comparator} " if self.comparator else ""
         unit = "" if self.unit in ("1", "") else f" {self.unit}"
-        return f"{prefix}{self.value}{unit}"
+        return f"{prefix}{self.value:f}{unit}"
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready form: value as a string (exact decimal), unit, analyte, flags."""
-        out: dict[str, Any] = {"value": str(self.value), "unit": self.unit}
+        out: dict[str, Any] = {"value": f"{self.value:f}", "unit": self.unit}
         if self.analyte:
             out["analyte"] = self.analyte
         if self.comparator:
@@ -819,6 +822,48 @@ def convert(q: Quantity, unit: str, analyte: str | Analyte | None = None) -> Qua
         warnings=q.warnings,
         exact=exact,
     )
+
+
+def censored_range(q: Quantity) -> tuple[Quantity, Quantity]:
+    """The two ends of the values a censored quantity (``"< 0.5 10*9/L"``) may stand for.
+
+    For ``<``/``<=`` the range runs from the analyte's lowest possible value up to the
+    reported value; for ``>``/``>=`` from the reported value to the highest possible value
+    (or 10**6 times the value when the analyte sets no ceiling). Open ends (``<``, ``>``) are
+    approached to within one part in 10**9. Both ends are plain quantities (no comparator) in
+    the quantity's unit. A quantity without a comparator gives ``(q, q)``. Decisions that are
+    monotone in the value (a grade, a cut-off) are certain when both ends agree.
+    """
+    if not q.comparator:
+        return q, q
+    an = ANALYTES.get(q.analyte) if q.analyte else None
+    x = q.exact
+    eps = abs(x) / 10**9 if x else Fraction(1, 10**12)
+    to_q = Fraction(1)
+    if an is not None:
+        to_q = _factor(an.unit, q.unit, an)  # canonical -> q.unit
+    lo_lim, hi_lim = _limits(an.name)[:2] if an is not None else (Fraction(0), None)
+    if q.comparator in ("<", "<="):
+        lo = (lo_lim or Fraction(0)) * to_q
+        if an is not None and an.below_inclusive:
+            lo += eps
+        hi = x if q.comparator == "<=" else x - eps
+        lo = min(lo, hi)
+    else:
+        lo = x if q.comparator == ">=" else x + eps
+        hi = hi_lim * to_q if hi_lim is not None else x * 10**6 + 1
+        hi = max(hi, lo)
+    ends = tuple(
+        Quantity(
+            value=_fraction_to_decimal(v),
+            unit=q.unit,
+            analyte=q.analyte,
+            warnings=q.warnings,
+            exact=v,
+        )
+        for v in (lo, hi)
+    )
+    return ends[0], ends[1]
 
 
 def to(q: Quantity, unit: str) -> Quantity:
