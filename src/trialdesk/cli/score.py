@@ -101,7 +101,7 @@ def meld3_cmd(
     dialysis: bool,
     as_json: bool,
 ) -> None:
-    """MELD 3.0 (Kim et al. 2021; OPTN since July 2023)."""
+    """MELD 3.0 (Kim 2021; OPTN since July 2023)."""
     from trialdesk.clinical.scores import meld3
 
     _emit(
@@ -156,7 +156,7 @@ def child_pugh_cmd(
 @_albumin
 @_json_option
 def albi_cmd(bilirubin: str, albumin: str, as_json: bool) -> None:
-    """ALBI score and grade (Johnson et al. 2015)."""
+    """ALBI score and grade (Johnson 2015)."""
     from trialdesk.clinical.scores import albi
 
     _emit(lambda: albi(bilirubin, albumin), as_json)
