@@ -328,3 +328,34 @@ def test_unit_choice_on_the_cap_itself():
     cr = quantity(4, "mg/dL", "creatinine").to("umol/L")
     assert meld("2 mg/dL", "1.5", cr).inputs["creatinine"].used == 4
     assert Fraction(cr.exact) * Fraction("113.12") / 10000 == 4
+
+
+@pytest.mark.parametrize(
+    ("bili", "inr", "cr", "na", "alb"),
+    [
+        # every bound exactly on its edge, and just beside it (OPTN / Kim 2021 bounds)
+        ("1.0", "1.0", "1.0", 137, "3.5"),
+        ("0.99", "0.99", "0.99", "137.01", "3.51"),
+        ("1.01", "1.01", "1.01", "136.99", "3.49"),
+        ("2", "1.5", "3.0", 125, "1.5"),
+        ("2", "1.5", "3.01", "124.99", "1.49"),
+        ("2", "1.5", "2.99", "125.01", "1.51"),
+        ("2", "1.5", "4.0", 130, "2.5"),
+        ("2", "1.5", "4.01", 130, "2.5"),
+        ("2", "1.5", "3.99", 130, "2.5"),
+    ],
+)
+def test_values_on_every_bound(bili, inr, cr, na, alb):
+    b, c = f"{bili} mg/dL", f"{cr} mg/dL"
+    assert meld(b, inr, c).value == _oracle_meld(bili, inr, cr)
+    assert meld_na(b, inr, c, f"{na} mmol/L").value == _oracle_meld_na(bili, inr, cr, na)
+    for female in (True, False):
+        sex = "female" if female else "male"
+        got = meld3(b, inr, c, f"{na} mmol/L", f"{alb} g/dL", sex).value
+        assert got == _oracle_meld3(bili, inr, cr, na, alb, female)
+    # on-edge inputs are used as given, not moved
+    r = meld3(b, inr, c, f"{na} mmol/L", f"{alb} g/dL", "male")
+    if Decimal(cr) == 3:
+        assert r.inputs["creatinine"].rule is None and r.inputs["creatinine"].used == 3
+    if Decimal(str(na)) == 125:
+        assert r.inputs["sodium"].rule is None
