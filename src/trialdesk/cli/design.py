@@ -163,6 +163,11 @@ def boundaries(name, target, max_n, p_saf, p_tox, cutoff_eli, as_json) -> None:
 @click.option("--doses", type=int, required=True, help="Number of dose levels.")
 @click.option("--outcomes", default="", help='Outcomes so far, e.g. "1NNN 2NTN".')
 @click.option("--max-n", type=int, default=None, help="Stop once this many patients are in.")
+@click.option(
+    "--dose-labels",
+    default=None,
+    help='Names of the dose levels for the printout, e.g. "5,10,15,20 x10^7 cells".',
+)
 @design_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def next_(
@@ -170,6 +175,7 @@ def next_(
     doses,
     outcomes,
     max_n,
+    dose_labels,
     target,
     skeleton,
     model,
@@ -202,20 +208,41 @@ def next_(
         decision = d.next_dose(outcomes)
     except DoseFindingError as e:
         raise click.ClickException(str(e)) from None
+    labels = _labels(dose_labels, doses)
     if as_json:
-        _echo_json({"design": d.describe(), "outcomes": outcomes, **decision.to_dict()})
+        _echo_json(
+            {
+                "design": d.describe(),
+                "outcomes": outcomes,
+                **decision.to_dict(),
+                **({"dose_labels": labels} if dose_labels else {}),
+            }
+        )
         return
     click.echo(f"Design: {d.describe()}")
     click.echo(f"Outcomes: {outcomes or '(none)'}")
-    click.echo(f"{'dose':>4} {'n':>3} {'DLT':>4}  note")
+    width = max(len(lab) for lab in labels)
+    click.echo(f"{'dose':>4} {'':<{width}} {'n':>3} {'DLT':>4}  note")
     for s in decision.summary:
-        est = "" if s.estimate is None or s.estimate != s.estimate else f"est {s.estimate:.3f} "
-        click.echo(f"{s.dose:>4} {s.n:>3} {s.dlt:>4}  {est}{s.note}")
+        est = "" if s.estimate is None else f"est {s.estimate:.3f} "
+        click.echo(f"{s.dose:>4} {labels[s.dose - 1]:<{width}} {s.n:>3} {s.dlt:>4}  {est}{s.note}")
     if decision.stop:
         click.echo(f"Decision: STOP; MTD = {decision.mtd if decision.mtd else 'none'}")
     else:
         click.echo(f"Decision: next dose {decision.next_dose}")
     click.echo(f"Reason: {decision.reason}")
+
+
+def _labels(text: str | None, doses: int) -> list[str]:
+    if not text:
+        return [""] * doses
+    head, _, unit = text.partition(" ")
+    parts = [p.strip() for p in head.split(",")]
+    if len(parts) != doses:
+        raise click.ClickException(
+            f"--dose-labels: expected {doses} labels (one per dose), got {len(parts)}"
+        )
+    return [f"{p} {unit}".strip() for p in parts]
 
 
 def _progress():
