@@ -65,7 +65,7 @@ class TrialSearchForm(forms.Form):
         required=False,
         max_length=500,
         label="Search",
-        help_text='Words, "a phrase", OR, -exclude. Searches titles, conditions, treatments.',
+        help_text='Words, "a phrase", OR, -exclude. Searches titles, conditions, treatments, summaries and criteria.',
         widget=forms.TextInput(attrs={"type": "search", "placeholder": "e.g. cirrhosis"}),
     )
     status = ChoiceListField(
