@@ -24,24 +24,25 @@ Rules (v5.0):
 
 from __future__ import annotations
 
-import csv
-import io
-from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fractions import Fraction
-from importlib import resources
-from types import MappingProxyType
 from typing import Any
 
-import yaml
-
-from trialdesk.clinical.bands import Band, BandError, check_partition
+from trialdesk.clinical.bands import BandError
+from trialdesk.clinical.ctcae_tables import (
+    CLINICAL_TERMS,
+    LAB_TERMS,
+    REFERENCE,
+    VERSION,
+    ClinicalTerm,
+    LabBand,
+    LabTerm,
+)
 from trialdesk.clinical.units import (
     Quantity,
     UnitError,
     as_quantity,
     censored_range,
-    normalize_unit,
 )
 
 __all__ = [
@@ -64,51 +65,6 @@ __all__ = [
 
 class GradingError(ValueError):
     """A grading request that cannot be answered (unknown term, missing ULN, ...)."""
-
-
-@dataclass(frozen=True)
-class LabBand:
-    """One row of the CSV: a band of a lab term for one grade."""
-
-    term: str
-    frame: str
-    condition: str | None
-    grade: int
-    band: Band
-    unit: str
-    text: str
-
-
-@dataclass(frozen=True)
-class LabTerm:
-    term: str
-    meddra: str
-    soc: str
-    analyte: str
-    direction: str  # "increased" | "decreased"
-    rule: str
-    grades: Any = field(hash=False)  # {grade: text or None}
-    frames: Any = field(hash=False)  # {frame: (LabBand, ...)}
-    aliases: tuple[str, ...] = ()
-    clinical_grades: tuple[int, ...] = ()
-
-    @property
-    def unit(self) -> str:
-        return next(iter(self.frames.values()))[0].unit
-
-
-@dataclass(frozen=True)
-class ClinicalTerm:
-    term: str
-    meddra: str
-    soc: str
-    grades: Any = field(hash=False)  # {grade: text or None}
-    aliases: tuple[str, ...] = ()
-    checked: tuple[str, ...] = ()
-
-    @property
-    def available_grades(self) -> tuple[int, ...]:
-        return tuple(g for g, text in self.grades.items() if text)
 
 
 @dataclass(frozen=True)
@@ -170,92 +126,6 @@ class GradeResult:
         lines.append(f"reference: {self.reference}")
         return "\n".join(lines)
 
-
-# --------------------------------------------------------------------------------------------
-# Loading and checking the data files
-# --------------------------------------------------------------------------------------------
-
-_RULE_FRAMES = {
-    "baseline_abnormal_switch": {"uln", "baseline_abnormal"},
-    "higher_of_uln_and_baseline": {"uln", "baseline"},
-    "absolute": {"absolute"},
-    "inr": {"absolute", "anticoagulated"},
-}
-
-
-def _read(name: str) -> str:
-    return resources.files("trialdesk.clinical").joinpath(f"data/{name}").read_text()
-
-
-def _load() -> tuple[dict[str, LabTerm], dict[str, ClinicalTerm], str, str]:
-    meta = yaml.safe_load(_read("ctcae_v5_terms.yaml"))
-    where_csv = "trialdesk/clinical/data/ctcae_v5_lab_bands.csv"
-    text = "\n".join(ln for ln in _read("ctcae_v5_lab_bands.csv").splitlines() if ln[:1] != "#")
-    rows: dict[str, dict[str, list[LabBand]]] = defaultdict(lambda: defaultdict(list))
-    for i, row in enumerate(csv.DictReader(io.StringIO(text)), start=2):
-        try:
-            band = LabBand(
-                term=row["term"],
-                frame=row["frame"],
-                condition=row["condition"] or None,
-                grade=int(row["grade"]),
-                band=Band.parse(row["band"]),
-                unit=normalize_unit(row["unit"]),
-                text=row["text"],
-            )
-        except (KeyError, ValueError) as exc:
-            raise BandError(f"{where_csv} data row {i}: {exc}") from None
-        rows[band.term][band.frame].append(band)
-    lab_terms: dict[str, LabTerm] = {}
-    for spec in meta["lab_terms"]:
-        term = spec["term"]
-        frames = rows.pop(term, None)
-        if not frames:
-            raise BandError(f"{where_csv}: no bands for {term!r}")
-        need = _RULE_FRAMES.get(spec["rule"])
-        if need is None or set(frames) != need:
-            raise BandError(
-                f"{where_csv}: {term!r} rule {spec['rule']!r} needs frames {need}, "
-                f"data has {set(frames)}"
-            )
-        for frame, bands in frames.items():
-            units = {b.unit for b in bands}
-            if len(units) != 1:
-                raise BandError(f"{where_csv}: {term} / {frame} mixes units {units}")
-            conditions = {b.condition for b in bands if b.condition}
-            for cond in conditions or {None}:
-                chosen = [b.band for b in bands if b.condition in (None, cond)]
-                label = f"{term} / {frame}" + (f" / {cond}" if cond else "")
-                check_partition(chosen, f"{where_csv}: {label}")
-        lab_terms[term] = LabTerm(
-            term=term,
-            meddra=str(spec["meddra"]),
-            soc=spec["soc"],
-            analyte=spec["analyte"],
-            direction=spec["direction"],
-            rule=spec["rule"],
-            grades=MappingProxyType({int(k): v for k, v in spec["grades"].items()}),
-            frames=MappingProxyType({k: tuple(v) for k, v in frames.items()}),
-            aliases=tuple(spec.get("aliases") or ()),
-            clinical_grades=tuple(spec.get("clinical_grades") or ()),
-        )
-    if rows:
-        raise BandError(f"{where_csv}: bands for terms not in the term list: {sorted(rows)}")
-    clinical = {
-        spec["term"]: ClinicalTerm(
-            term=spec["term"],
-            meddra=str(spec["meddra"]),
-            soc=spec["soc"],
-            grades=MappingProxyType({int(k): v for k, v in spec["grades"].items()}),
-            aliases=tuple(spec.get("aliases") or ()),
-            checked=tuple(spec.get("checked") or ()),
-        )
-        for spec in meta["clinical_terms"]
-    }
-    return lab_terms, clinical, meta["version"], meta["reference"]
-
-
-LAB_TERMS, CLINICAL_TERMS, VERSION, REFERENCE = _load()
 
 _INDEX: dict[str, LabTerm | ClinicalTerm] = {}
 for _t in (*LAB_TERMS.values(), *CLINICAL_TERMS.values()):
