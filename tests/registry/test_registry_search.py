@@ -346,3 +346,20 @@ def test_to_dict_is_json_ready(corpus):
     assert set(data) >= {"total", "page", "pages", "results"}
     hit = data["results"][0]
     assert hit["nct_id"] == "NCT00000001" and hit["nearest_site"]["city"] == "Hanoi"
+
+
+@pytest.mark.parametrize("sites_first", [True, False])
+def test_both_sqlite_plans_give_the_same_page(corpus, monkeypatch, sites_first):
+    from trialdesk.registry import search as search_module
+
+    # Force the driving side (SQLite picks it by probing; PostgreSQL ignores the probes).
+    monkeypatch.setattr(
+        search_module._Plan, "_probe_sites", lambda self, c: 0 if sites_first else 10**9
+    )
+    page = search(
+        SearchQuery(text="cirrhosis OR failure", near=(21.0287, 105.8524), within_km=120, age=10)
+    )
+    assert _ids(page) == ["NCT00000003"]
+    assert page.results[0].nearest_site.city == "Hai Phong"
+    page = search(SearchQuery(text="cirrhosis", near=(21.0287, 105.8524), within_km=120))
+    assert _ids(page) == ["NCT00000001", "NCT00000003"] and page.total == 2

@@ -90,3 +90,57 @@ def register_sqlite_functions(sender, connection, **kwargs) -> None:
         return haversine_km(lat1, lon1, lat2, lon2)
 
     connection.connection.create_function("registry_haversine_km", 4, fn, deterministic=True)
+
+
+# --------------------------------------------------------------------------- grid cells
+
+#: Grid cells of 0.1 x 0.1 degrees (about 11 km north-south) index site positions: a
+#: bounding box becomes one ``cell BETWEEN a AND b`` range per cell row, each an index seek.
+CELLS_PER_DEGREE = 10
+_COLUMNS = 360 * CELLS_PER_DEGREE
+_ROWS = 180 * CELLS_PER_DEGREE
+#: Above this many cell rows a box is searched by latitude range instead.
+MAX_CELL_ROWS = 200
+
+
+def _row(lat: float) -> int:
+    return min(_ROWS - 1, max(0, math.floor((lat + 90.0) * CELLS_PER_DEGREE)))
+
+
+def _column(lon: float) -> int:
+    return min(_COLUMNS - 1, max(0, math.floor((lon + 180.0) * CELLS_PER_DEGREE)))
+
+
+def cell_of(lat: float | None, lon: float | None) -> int | None:
+    """The grid cell number of a point (row-major from the south-west corner), None if unknown."""
+    if lat is None or lon is None:
+        return None
+    return _row(lat) * _COLUMNS + _column(lon)
+
+
+def cell_ranges(box: BoundingBox) -> list[tuple[int, int]] | None:
+    """Inclusive ``(first, last)`` cell-number ranges covering ``box``, one per cell row and
+    longitude range; None when the box spans more than ``MAX_CELL_ROWS`` rows."""
+    first_row, last_row = _row(box.min_lat), _row(box.max_lat)
+    if last_row - first_row + 1 > MAX_CELL_ROWS:
+        return None
+    ranges = []
+    for row in range(first_row, last_row + 1):
+        for west, east in box.lon_ranges:
+            ranges.append((row * _COLUMNS + _column(west), row * _COLUMNS + _column(east)))
+    return ranges
+
+
+def _has_math_functions() -> bool:
+    import sqlite3
+
+    try:
+        sqlite3.connect(":memory:").execute("SELECT sin(0), asin(0), radians(0), sqrt(1)")
+    except sqlite3.OperationalError:
+        return False
+    return True
+
+
+#: Whether this SQLite library has the built-in math functions (SQLITE_ENABLE_MATH_FUNCTIONS);
+#: if so, distances are computed in SQL, else by ``registry_haversine_km``.
+SQLITE_MATH = _has_math_functions()

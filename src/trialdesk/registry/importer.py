@@ -29,6 +29,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from trialdesk.registry import PHASE_BITS
+from trialdesk.registry.geo import cell_of
 
 #: Studies per batch of statements inside a file's transaction.
 BATCH_SIZE = 500
@@ -385,6 +386,7 @@ def _trial_row(study, raw: dict, text: str, source: str) -> tuple[list[Any], lis
                 loc.get("status") or "",
                 point.get("lat"),
                 point.get("lon"),
+                cell_of(point.get("lat"), point.get("lon")),
             ]
         )
     return row, cond_rows, int_rows, loc_rows
@@ -410,8 +412,8 @@ def _sql(vendor: str) -> dict[str, str]:
         ),
         "location": (
             "INSERT INTO registry_triallocation "
-            "(trial_id, position, facility, city, state, country, status, lat, lon) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)"
+            "(trial_id, position, facility, city, state, country, status, lat, lon, cell) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
         ),
     }
 

@@ -134,11 +134,15 @@ class TrialLocation(models.Model):
     status = models.CharField(max_length=32, blank=True, default="")
     lat = models.FloatField(null=True, blank=True)
     lon = models.FloatField(null=True, blank=True)
+    #: ``geo.cell_of(lat, lon)``: 0.1-degree grid cell, the index for distance searches.
+    cell = models.IntegerField(null=True, blank=True)
 
     class Meta:
         ordering = ["trial", "position"]
         indexes = [
-            # Bounding-box pre-filter: range on lat, then lon, covering trial_id.
+            # Bounding-box pre-filter: one range of grid cells per cell row, covering the
+            # position and trial; (lat, lon) for boxes too large for cells.
+            models.Index(fields=["cell", "lat", "lon", "trial"], name="registry_location_cell"),
             models.Index(fields=["lat", "lon", "trial"], name="registry_location_latlon"),
             # "Trials by location" and near-city lookup.
             models.Index(fields=["country", "city", "trial"], name="registry_location_place"),

@@ -493,14 +493,24 @@ def resolve_city(name: str) -> City:
 def search(query: SearchQuery) -> SearchPage:
     """Run ``query`` on the default database; see the module docstring for the semantics.
 
-    Plan: with text, the full-text engine yields the candidate trials and their scores
-    first, and the filters join them by primary key; a distance filter first narrows sites
-    with an indexed lat/lon bounding box, then applies the haversine distance. Ordered by
-    relevance (then NCT id) with text, else by NCT id.
+    Ordered by relevance (then NCT id) with text, else by NCT id. The plan (SQLite; on
+    PostgreSQL one statement, planned by the server from its statistics):
+
+    - a distance filter narrows sites by 0.1-degree grid cells (one indexed range per cell
+      row), then the exact bounding box, then the haversine distance;
+    - with text and a distance, whichever candidate set is smaller drives the query: the
+      full-text matches, or the trials with a site in range (both sizes are probed with a
+      capped count first); the other is checked per candidate (FTS5 by rowid, sites by
+      ``trial_id``); filters on the trial row apply by primary key;
+    - bm25 is computed only for candidates that pass every filter; the total comes from
+      ``COUNT(*) OVER ()`` in the same statement. Without text or distance the page is read
+      in NCT id order and the total counted up to ``COUNT_CAP``.
     """
     from django.db import connection
 
     vendor = connection.vendor
+    if vendor not in ("sqlite", "postgresql"):
+        raise SearchError(f"search is not available on the {vendor} database backend")
     text = parse_text(query.text)
     origin: tuple[float, float] | None = None
     if query.near is not None:
@@ -508,19 +518,15 @@ def search(query: SearchQuery) -> SearchPage:
     elif query.near_city is not None:
         place = resolve_city(query.near_city)
         origin = (place.lat, place.lon)
-
-    where: list[str] = []
-    params: list[Any] = []
-    _add_filters(query, origin, vendor, where, params)
-
+    plan = _Plan(query, text, origin, vendor)
     offset = (query.page - 1) * query.per_page
-    if not text.empty or (_condition_words(query) and vendor == "sqlite"):
-        rows, total = _search_fulltext(query, text, vendor, where, params, offset)
-        exact = True
-    else:
-        rows, total, exact = _search_plain(query, vendor, where, params, offset)
-
-    hits = _hits(rows, origin, scored=not text.empty)
+    with connection.cursor() as cursor:
+        if plan.ranked or plan.located or plan.fts_expr:
+            rows, total = plan.run_windowed(cursor, offset)
+            exact = True
+        else:
+            rows, total, exact = plan.run_plain(cursor, offset)
+    hits = _hits(rows, origin, scored=plan.ranked)
     pages = max(1, math.ceil(total / query.per_page)) if total else 0
     return SearchPage(
         results=tuple(hits),
@@ -539,149 +545,248 @@ def _condition_words(query: SearchQuery) -> list[str]:
     return _clean_words(query.condition) if query.condition else []
 
 
-def _add_filters(query, origin, vendor, where, params) -> None:
-    if query.statuses:
-        where.append(f"t.overall_status IN ({', '.join(['%s'] * len(query.statuses))})")
-        params.extend(query.statuses)
-    if query.phases:
-        mask = 0
-        for phase in query.phases:
-            mask |= PHASE_BITS[phase]
-        where.append("(t.phase_mask & %s) <> 0")
-        params.append(mask)
-    if query.study_type:
-        where.append("t.study_type = %s")
-        params.append(query.study_type)
-    if query.sex:
-        # The patient's sex: trials for that sex, for all, or not saying.
-        if query.sex == "ALL":
-            where.append("t.sex IN ('ALL', '')")
-        else:
-            where.append("t.sex IN (%s, 'ALL', '')")
-            params.append(query.sex)
-    if query.age is not None:
-        days = age_days(query.age)
-        where.append("(t.min_age_days IS NULL OR t.min_age_days <= %s)")
-        where.append("(t.max_age_days IS NULL OR t.max_age_days >= %s)")
-        params.extend([days, days])
-    if _condition_words(query) and vendor == "postgresql":
-        where.append(
-            "to_tsvector('english'::regconfig, t.conditions_text) "
-            "@@ plainto_tsquery('english'::regconfig, %s)"
-        )
-        params.append(" ".join(_condition_words(query)))
-    if query.country or query.city:
-        cond = []
-        if query.country:
-            cond.append("LOWER(l.country) = LOWER(%s)")
-            params.append(query.country)
-        if query.city:
-            cond.append("LOWER(l.city) = LOWER(%s)")
-            params.append(query.city)
-        where.append(
-            "t.id IN (SELECT l.trial_id FROM registry_triallocation l WHERE "
-            + " AND ".join(cond)
-            + ")"
-        )
-    if origin is not None and query.within_km is not None:
-        box = geo.bounding_box(origin[0], origin[1], query.within_km)
-        lon_sql = " OR ".join("l.lon BETWEEN %s AND %s" for _ in box.lon_ranges)
-        where.append(
-            "t.id IN (SELECT l.trial_id FROM registry_triallocation l "
-            f"WHERE l.lat BETWEEN %s AND %s AND ({lon_sql}) "
-            f"AND {_distance_sql(vendor)} <= %s)"
-        )
+_SELECT_COLUMNS = "t.id, t.nct_id, t.brief_title, t.overall_status, t.phases, t.conditions_text"
+#: Candidate sets are compared by counting each up to this many rows.
+PROBE_CAP = 2000
+
+
+class _Plan:
+    """The SQL pieces of one search and the two statement shapes that use them."""
+
+    def __init__(self, query: SearchQuery, text: TextQuery, origin, vendor: str) -> None:
+        self.query = query
+        self.vendor = vendor
+        self.ranked = not text.empty
+        self.where: list[str] = []
+        self.params: list[Any] = []
+        self._trial_filters()
+        # Full text: SQLite folds the condition filter into the MATCH expression.
+        self.fts_expr = ""
+        self.tsquery = text.websearch() if self.ranked else ""
+        if vendor == "sqlite":
+            expr = text.fts5() if self.ranked else ""
+            words = _condition_words(query)
+            if words:
+                cond = "conditions_text : (" + " AND ".join(_fts5_string(w) for w in words) + ")"
+                expr = f"({expr}) AND {cond}" if expr else cond
+            self.fts_expr = expr
+        elif _condition_words(query):
+            self.where.append(
+                "to_tsvector('english'::regconfig, t.conditions_text) "
+                "@@ plainto_tsquery('english'::regconfig, %s)"
+            )
+            self.params.append(" ".join(_condition_words(query)))
+        # Sites within range: SQL on alias ``l``.
+        self.located = origin is not None and query.within_km is not None
+        self.site_sql, self.site_params = "", []
+        self.box_sql, self.box_params = "", []
+        if self.located:
+            self._site_filter(origin, query.within_km)
+
+    def _trial_filters(self) -> None:
+        q, where, params = self.query, self.where, self.params
+        if q.statuses:
+            where.append(f"t.overall_status IN ({', '.join(['%s'] * len(q.statuses))})")
+            params.extend(q.statuses)
+        if q.phases:
+            mask = 0
+            for phase in q.phases:
+                mask |= PHASE_BITS[phase]
+            where.append("(t.phase_mask & %s) <> 0")
+            params.append(mask)
+        if q.study_type:
+            where.append("t.study_type = %s")
+            params.append(q.study_type)
+        if q.sex:
+            # The patient's sex: trials for that sex, for all, or not saying.
+            if q.sex == "ALL":
+                where.append("t.sex IN ('ALL', '')")
+            else:
+                where.append("t.sex IN (%s, 'ALL', '')")
+                params.append(q.sex)
+        if q.age is not None:
+            days = age_days(q.age)
+            where.append("(t.min_age_days IS NULL OR t.min_age_days <= %s)")
+            where.append("(t.max_age_days IS NULL OR t.max_age_days >= %s)")
+            params.extend([days, days])
+        if q.country or q.city:
+            cond = []
+            if q.country:
+                cond.append("LOWER(p.country) = LOWER(%s)")
+                params.append(q.country)
+            if q.city:
+                cond.append("LOWER(p.city) = LOWER(%s)")
+                params.append(q.city)
+            where.append(
+                "EXISTS (SELECT 1 FROM registry_triallocation p WHERE p.trial_id = t.id AND "
+                + " AND ".join(cond)
+                + ")"
+            )
+
+    def _site_filter(self, origin: tuple[float, float], within_km: float) -> None:
+        box = geo.bounding_box(origin[0], origin[1], within_km)
+        parts, params = [], []
+        ranges = geo.cell_ranges(box)
+        if ranges is not None:
+            parts.append("(" + " OR ".join("l.cell BETWEEN %s AND %s" for _ in ranges) + ")")
+            for first, last in ranges:
+                params.extend([first, last])
+        parts.append("l.lat BETWEEN %s AND %s")
         params.extend([box.min_lat, box.max_lat])
+        parts.append("(" + " OR ".join("l.lon BETWEEN %s AND %s" for _ in box.lon_ranges) + ")")
         for west, east in box.lon_ranges:
             params.extend([west, east])
-        params.extend(_distance_params(vendor, origin))
-        params.append(query.within_km)
+        self.box_sql, self.box_params = " AND ".join(parts), params
+        self.site_sql = f"{self.box_sql} AND {_distance_sql(self.vendor)} <= %s"
+        self.site_params = [*params, *_distance_params(self.vendor, origin), within_km]
+
+    # ------------------------------------------------------------------ statements
+
+    def _filters(self) -> tuple[str, list[Any]]:
+        return " AND ".join(self.where), list(self.params)
+
+    def run_plain(self, cursor, offset: int):
+        """No text, no distance: NCT id order, stop after the page; total counted to a cap."""
+        where, params = self._filters()
+        where = f" WHERE {where}" if where else ""
+        cursor.execute(
+            f"SELECT {_SELECT_COLUMNS}, NULL FROM registry_trial t{where} "
+            "ORDER BY t.nct_id LIMIT %s OFFSET %s",
+            [*params, self.query.per_page, offset],
+        )
+        rows = cursor.fetchall()
+        cap = max(COUNT_CAP, offset + self.query.per_page)
+        cursor.execute(
+            f"SELECT COUNT(*) FROM (SELECT 1 FROM registry_trial t{where} LIMIT %s) c",
+            [*params, cap + 1],
+        )
+        total = cursor.fetchone()[0]
+        return rows, min(total, cap), total <= cap
+
+    def run_windowed(self, cursor, offset: int):
+        """Text and/or distance: one statement yields the page and ``COUNT(*) OVER ()``."""
+        if self.vendor == "postgresql":
+            sql, params = self._postgresql()
+        else:
+            sql, params = self._sqlite(cursor)
+        order = "s.score DESC, s.nct_id" if self.ranked else "s.nct_id"
+        # bm25 must be evaluated next to its MATCH (not inside the window query): the
+        # filtered, scored candidates are materialised first, then counted and paged.
+        cursor.execute(
+            f"WITH s AS MATERIALIZED ({sql}) SELECT *, COUNT(*) OVER () FROM s "
+            f"ORDER BY {order} LIMIT %s OFFSET %s",
+            [*params, self.query.per_page, offset],
+        )
+        rows = cursor.fetchall()
+        if rows:
+            total = rows[0][-1]
+        elif offset:
+            cursor.execute(f"SELECT COUNT(*) FROM ({sql}) s", params)
+            total = cursor.fetchone()[0]
+        else:
+            total = 0
+        return [r[:-1] for r in rows], total
+
+    def _postgresql(self) -> tuple[str, list[Any]]:
+        where, params = self._filters()
+        conds = [where] if where else []
+        froms = "registry_trial t"
+        score = "NULL"
+        head: list[Any] = []
+        if self.ranked:
+            froms += ", websearch_to_tsquery('english'::regconfig, %s) AS q(q)"
+            head.append(self.tsquery)
+            conds.insert(0, "t.search_vector @@ q.q")
+            score = "ts_rank_cd(t.search_vector, q.q)"
+        if self.located:
+            conds.append(
+                "EXISTS (SELECT 1 FROM registry_triallocation l "
+                f"WHERE l.trial_id = t.id AND {self.site_sql})"
+            )
+            params.extend(self.site_params)
+        sql = f"SELECT {_SELECT_COLUMNS}, {score} AS score FROM {froms}"
+        if conds:
+            sql += " WHERE " + " AND ".join(conds)
+        return sql, [*head, *params]
+
+    def _sqlite(self, cursor) -> tuple[str, list[Any]]:
+        where, params = self._filters()
+        weights = ", ".join(str(w) for w in BM25_WEIGHTS)
+        score = f"-bm25(registry_trial_fts, {weights})" if self.ranked else "NULL"
+        located_first = self.located and (
+            not self.fts_expr or self._probe_sites(cursor) < self._probe_fts(cursor)
+        )
+        conds: list[str] = []
+        head: list[Any] = []
+        tail: list[Any] = []
+        if located_first:
+            # Trials with a site in range drive; the FTS5 table is checked by rowid.
+            froms = (
+                "(SELECT DISTINCT l.trial_id AS id FROM registry_triallocation l "
+                f"WHERE {self.site_sql}) c CROSS JOIN registry_trial t ON t.id = c.id"
+            )
+            head.extend(self.site_params)
+            if self.fts_expr:
+                froms += " CROSS JOIN registry_trial_fts ON registry_trial_fts.rowid = t.id"
+                conds.append("registry_trial_fts MATCH %s")
+                head.append(self.fts_expr)
+        else:
+            # Full-text matches drive; each candidate's sites are checked by trial_id.
+            froms = (
+                "registry_trial_fts CROSS JOIN registry_trial t ON t.id = registry_trial_fts.rowid"
+            )
+            conds.append("registry_trial_fts MATCH %s")
+            head.append(self.fts_expr)
+            if self.located:
+                tail.extend(self.site_params)
+        if where:
+            conds.append(where)
+        if self.located and not located_first:
+            conds.append(
+                "EXISTS (SELECT 1 FROM registry_triallocation l "
+                f"WHERE l.trial_id = t.id AND {self.site_sql})"
+            )
+        sql = f"SELECT {_SELECT_COLUMNS}, {score} AS score FROM {froms}"
+        if conds:
+            sql += " WHERE " + " AND ".join(conds)
+        return sql, [*head, *params, *tail]
+
+    def _probe_fts(self, cursor) -> int:
+        cursor.execute(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM registry_trial_fts "
+            "WHERE registry_trial_fts MATCH %s LIMIT %s) c",
+            [self.fts_expr, PROBE_CAP],
+        )
+        return cursor.fetchone()[0]
+
+    def _probe_sites(self, cursor) -> int:
+        cursor.execute(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM registry_triallocation l "
+            f"WHERE {self.box_sql} LIMIT %s) c",
+            [*self.box_params, PROBE_CAP],
+        )
+        return cursor.fetchone()[0]
 
 
 def _distance_sql(vendor: str) -> str:
-    """Haversine distance in km from (%s, %s) to site ``l`` (see ``geo.haversine_km``)."""
-    if vendor == "sqlite":
+    """Haversine distance in km from the origin (params) to site ``l``; ``geo.haversine_km``."""
+    if vendor == "sqlite" and not geo.SQLITE_MATH:
         return "registry_haversine_km(%s, %s, l.lat, l.lon)"
-    # Same formula as geo.haversine_km, in SQL; the args are the origin's lat, lon.
+    least = "least" if vendor == "postgresql" else "min"
+    cast = "::float8" if vendor == "postgresql" else ""
     return (
-        "(2 * 6371.0088 * asin(least(1.0, sqrt("
-        "power(sin(radians(l.lat - %s::float8) / 2), 2) + "
-        "cos(radians(%s::float8)) * cos(radians(l.lat)) * "
-        "power(sin(radians(l.lon - %s::float8) / 2), 2)))))"
+        f"(2 * {geo.EARTH_RADIUS_KM} * asin({least}(1.0, sqrt("
+        f"power(sin(radians(l.lat - %s{cast}) / 2), 2) + "
+        f"cos(radians(%s{cast})) * cos(radians(l.lat)) * "
+        f"power(sin(radians(l.lon - %s{cast}) / 2), 2)))))"
     )
 
 
 def _distance_params(vendor: str, origin: tuple[float, float]) -> list[float]:
     lat, lon = origin
-    return [lat, lon] if vendor == "sqlite" else [lat, lat, lon]
-
-
-_SELECT_COLUMNS = "t.id, t.nct_id, t.brief_title, t.overall_status, t.phases, t.conditions_text"
-
-
-def _search_fulltext(query, text, vendor, where, params, offset):
-    from django.db import connection
-
-    filters = (" AND " + " AND ".join(where)) if where else ""
-    if vendor == "sqlite":
-        expr = text.fts5() if not text.empty else ""
-        words = _condition_words(query)
-        if words:
-            cond = "conditions_text : (" + " AND ".join(_fts5_string(w) for w in words) + ")"
-            expr = f"({expr}) AND {cond}" if expr else cond
-        weights = ", ".join(str(w) for w in BM25_WEIGHTS)
-        order = "f.score, t.nct_id" if not text.empty else "t.nct_id"
-        sql = (
-            f"SELECT {_SELECT_COLUMNS}, -f.score, COUNT(*) OVER () FROM "
-            f"(SELECT rowid AS id, bm25(registry_trial_fts, {weights}) AS score "
-            "FROM registry_trial_fts WHERE registry_trial_fts MATCH %s) f "
-            f"CROSS JOIN registry_trial t ON t.id = f.id WHERE 1 = 1{filters} "
-            f"ORDER BY {order} LIMIT %s OFFSET %s"
-        )
-        all_params = [expr, *params, query.per_page, offset]
-    elif vendor == "postgresql":
-        sql = (
-            f"SELECT {_SELECT_COLUMNS}, ts_rank_cd(t.search_vector, q.q) AS score, "
-            "COUNT(*) OVER () FROM registry_trial t, "
-            "websearch_to_tsquery('english'::regconfig, %s) AS q(q) "
-            f"WHERE t.search_vector @@ q.q{filters} "
-            "ORDER BY score DESC, t.nct_id LIMIT %s OFFSET %s"
-        )
-        all_params = [text.websearch(), *params, query.per_page, offset]
-    else:
-        raise SearchError(f"full-text search is not available on {vendor}")
-    with connection.cursor() as cursor:
-        cursor.execute(sql, all_params)
-        rows = cursor.fetchall()
-        if rows:
-            total = rows[0][-1]
-        elif offset:
-            # Past the last page: count without paging.
-            count_sql = sql.rsplit(" ORDER BY ", 1)[0]
-            cursor.execute(f"SELECT COUNT(*) FROM ({count_sql}) c", all_params[:-2])
-            total = cursor.fetchone()[0]
-        else:
-            total = 0
-    return [r[:-1] for r in rows], total
-
-
-def _search_plain(query, vendor, where, params, offset):
-    from django.db import connection
-
-    filters = (" WHERE " + " AND ".join(where)) if where else ""
-    sql = (
-        f"SELECT {_SELECT_COLUMNS}, NULL FROM registry_trial t{filters} "
-        "ORDER BY t.nct_id LIMIT %s OFFSET %s"
-    )
-    count_sql = f"SELECT COUNT(*) FROM (SELECT 1 FROM registry_trial t{filters} LIMIT %s) c"
-    with connection.cursor() as cursor:
-        cursor.execute(sql, [*params, query.per_page, offset])
-        rows = cursor.fetchall()
-        cap = max(COUNT_CAP, offset + query.per_page)
-        cursor.execute(count_sql, [*params, cap + 1])
-        total = cursor.fetchone()[0]
-    exact = total <= cap
-    return rows, min(total, cap), exact
+    if vendor == "sqlite" and not geo.SQLITE_MATH:
+        return [lat, lon]
+    return [lat, lat, lon]
 
 
 def _hits(rows, origin, scored: bool) -> list[SearchHit]:
