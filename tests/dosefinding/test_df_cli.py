@@ -34,7 +34,7 @@ def test_boundaries_json_is_the_published_table():
 
 def test_boundaries_text_shows_lambdas():
     r = run("boundaries", "boin", "--target", "0.3", "--max-n", "6")
-    assert r.exit_code == 0 and "lambda_e = 0.236" in r.output and "lambda_d = 0.359" in r.output
+    assert r.exit_code == 0 and "lambda_e = 0.2365" in r.output and "lambda_d = 0.3585" in r.output
 
 
 def test_next_json_for_each_design():

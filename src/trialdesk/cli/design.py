@@ -148,7 +148,7 @@ def boundaries(name, target, max_n, p_saf, p_tox, cutoff_eli, as_json) -> None:
     if as_json:  # the contract: a JSON list of rows
         _echo_json(rows)
         return
-    click.echo(f"BOIN target {target:g}: lambda_e = {lam_e:.3f}, lambda_d = {lam_d:.3f}")
+    click.echo(f"BOIN target {target:g}: lambda_e = {lam_e:.4f}, lambda_d = {lam_d:.4f}")
     click.echo(f"{'n':>4} {'escalate if <=':>15} {'de-escalate if >=':>18} {'eliminate if >=':>16}")
     for r in rows:
         el = r["eliminate_if_at_least"]

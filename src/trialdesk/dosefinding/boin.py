@@ -230,7 +230,7 @@ class BOIN(Design):
                 summary,
             )
         if y <= esc:
-            why = f"{seen} <= {esc} (escalation boundary {self.lambdas[0]:.3f} x {n})"
+            why = f"{seen} <= {esc} (escalation boundary {self.lambdas[0]:.4f} x {n})"
             if d == self.doses:
                 return Decision(d, f"{why}, but dose {d} is the highest: stay.", self.name, summary)
             if above_out:
@@ -239,7 +239,7 @@ class BOIN(Design):
                 )
             return Decision(d + 1, f"{why}: escalate to dose {d + 1}.", self.name, summary)
         if y >= de:
-            why = f"{seen} >= {de} (de-escalation boundary {self.lambdas[1]:.3f} x {n})"
+            why = f"{seen} >= {de} (de-escalation boundary {self.lambdas[1]:.4f} x {n})"
             if d == 1:
                 return Decision(1, f"{why}, but dose 1 is the lowest: stay.", self.name, summary)
             return Decision(d - 1, f"{why}: de-escalate to dose {d - 1}.", self.name, summary)

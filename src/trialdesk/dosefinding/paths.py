@@ -1,7 +1,8 @@
 """Dose paths: every outcome of the next k cohorts and the design's decision after each.
 
-As the R escalation package's ``get_dose_paths`` (Brock et al. 2021, "Dose-finding
-trial designs and dose paths", BMC Med Res Methodol 21:1-16): a cohort of c patients has
+Dose transition pathways (Yap C et al. 2017, "Dose transition pathways: the missing link
+between complex dose-finding designs and simple decision-making", Clin Cancer Res
+23:7440-7447), as computed by the R escalation package's ``get_dose_paths``: a cohort of c patients has
 c + 1 distinguishable outcomes (0..c DLTs; the order of patients inside a cohort does not
 change any design here), so k cohorts give at most (c + 1)^k paths. With a true DLT curve
 each path has an exact probability, and summing over the leaves gives exact operating

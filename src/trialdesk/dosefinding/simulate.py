@@ -1,7 +1,7 @@
 """Operating characteristics: vectorized simulation and exact enumeration.
 
-Patients are latent tolerances (O'Quigley, Paoletti & Maccario 2002, Biometrika 89:269-278:
-"non-parametric optimal benchmark"): patient i of a simulated trial has u_i ~ Uniform(0, 1)
+Patients are latent tolerances (O'Quigley, Paoletti & Maccario 2002, "Non-parametric optimal
+design in dose finding studies", Biostatistics 3:51-56): patient i of a simulated trial has u_i ~ Uniform(0, 1)
 and has a DLT at dose k iff u_i < p_k. Designs simulated with the same tolerances are
 compared on the same patients. All trials advance together, one cohort at a time, through
 the design's compiled automaton (:mod:`trialdesk.dosefinding.automaton`); Python never loops
