@@ -1,0 +1,479 @@
+"""Backends for the cohort compiler (:mod:`.cohort`): Polars expressions and SQL text, and the
+drivers that screen a whole cohort file.
+
+- :func:`polars_criteria` / :func:`screen_frame`: Polars expressions over a DataFrame;
+  :func:`prescreen_file` streams a Parquet/CSV cohort in batches (with a progress callback)
+  and writes one result row per patient.
+- :func:`cohort_sql`: one SELECT for DuckDB or PostgreSQL (and, being plain ANSI SQL with
+  CASE, COALESCE, LEAST and DATE literals, a starting point for Spark SQL; see
+  docs/eligibility.md).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from datetime import date
+from functools import reduce
+from pathlib import Path
+from typing import Any
+
+from trialdesk.eligibility.cohort import (
+    SCALE,
+    CompileError,
+    _Compiler,
+    attestation_column,
+    cohort_columns,
+    criterion_column,
+)
+from trialdesk.protocol.loader import Protocol
+
+__all__ = ["STATUSES", "cohort_sql", "polars_criteria", "prescreen_file", "screen_frame"]
+
+STATUSES = ("MET", "NOT_MET", "UNKNOWN")
+_POLARS_TYPES = {
+    "str": "String",
+    "date": "Date",
+    "float": "Float64",
+    "int": "Int64",
+    "bool": "Boolean",
+}
+_SQL_TYPES = {
+    "str": "VARCHAR",
+    "date": "DATE",
+    "float": "DOUBLE PRECISION",
+    "int": "BIGINT",
+    "bool": "BOOLEAN",
+}
+
+
+# --------------------------------------------------------------------------------------------
+# Polars
+# --------------------------------------------------------------------------------------------
+
+
+class PolarsBackend:
+    def __init__(self, types: dict[str, str], available: set[str]) -> None:
+        import polars as pl
+
+        self.pl = pl
+        self.types = types
+        self.available = available
+        self.missing: set[str] = set()
+
+    def col(self, name: str) -> Any:
+        pl = self.pl
+        if name in self.available:
+            return pl.col(name)
+        self.missing.add(name)
+        return pl.lit(None, dtype=getattr(pl, _POLARS_TYPES[self.types.get(name, "bool")]))
+
+    def lit(self, v: Any) -> Any:
+        pl = self.pl
+        if isinstance(v, bool):
+            return pl.lit(v, dtype=pl.Boolean)
+        if isinstance(v, date):
+            return pl.lit(v, dtype=pl.Date)
+        if isinstance(v, int):
+            return pl.lit(v, dtype=pl.Int64)
+        return pl.lit(v)
+
+    def _val(self, v: Any) -> Any:
+        return (
+            self.pl.lit(None)
+            if v is None
+            else (self.lit(v) if isinstance(v, bool | int | str | date) else v)
+        )
+
+    def and_(self, *xs: Any) -> Any:
+        return reduce(lambda a, b: a & b, xs)
+
+    def or_(self, *xs: Any) -> Any:
+        return reduce(lambda a, b: a | b, xs)
+
+    def not_(self, x: Any) -> Any:
+        return ~x
+
+    def cmp(self, a: Any, op: str, b: Any) -> Any:
+        return {
+            ">=": a.__ge__,
+            "<=": a.__le__,
+            ">": a.__gt__,
+            "<": a.__lt__,
+            "==": a.__eq__,
+            "!=": a.__ne__,
+        }[op](b)
+
+    def is_null(self, x: Any) -> Any:
+        return x.is_null()
+
+    def is_not_null(self, x: Any) -> Any:
+        return x.is_not_null()
+
+    def coalesce(self, a: Any, b: Any) -> Any:
+        return self.pl.coalesce(a, b)
+
+    def case(self, branches: list[tuple[Any, Any]], default: Any, typ: str = "bool") -> Any:
+        pl = self.pl
+        expr = None
+        for cond, value in branches:
+            expr = (pl.when(cond) if expr is None else expr.when(cond)).then(self._val(value))
+        assert expr is not None
+        return expr.otherwise(self._val(default))
+
+    def scaled(self, x: Any, scale: int) -> Any:
+        return (x * scale).round(0).cast(self.pl.Int64)
+
+    def mul(self, a: Any, k: int) -> Any:
+        return a * k
+
+    def add(self, *xs: Any) -> Any:
+        return reduce(lambda a, b: a + b, xs)
+
+    def days_between(self, a: Any, b: Any) -> Any:
+        return (a - b).dt.total_days()
+
+    def least(self, a: Any, b: Any) -> Any:
+        return self.pl.min_horizontal(a, b)
+
+    def in_(self, a: Any, values: list[str]) -> Any:
+        return a.is_in(values)
+
+    def score_fallback(self, node: Any, protocol: Protocol, d: date) -> Any:
+        """Scores other than Child-Pugh: computed row by row by trialdesk.clinical.scores
+        (the one home of the formulas), through the one-patient path."""
+        from trialdesk.eligibility.cohort import patient_from_row
+        from trialdesk.eligibility.evaluate import Context, evaluate
+
+        pl = self.pl
+        names = sorted(self.available)
+
+        def one(row: dict[str, Any]) -> bool | None:
+            return evaluate(node, Context(patient_from_row(row), protocol, d)).truth
+
+        return pl.struct([pl.col(n) for n in names]).map_elements(one, return_dtype=pl.Boolean)
+
+
+def polars_criteria(
+    protocol: Protocol, d: date, schema: dict[str, Any]
+) -> tuple[list[tuple[str, str, Any]], set[str]]:
+    """(criterion id, kind, nullable boolean expression) for every criterion, and the
+    columns the protocol would read that the cohort lacks (read as unknown)."""
+    import polars as pl
+
+    types = cohort_columns(protocol)
+    backend = PolarsBackend(types, set(schema))
+    comp = _Compiler(backend, protocol, d)
+    out = []
+    for c in protocol.criteria:
+        if c.rule is None:
+            expr = backend.col(attestation_column(c.id)).cast(pl.Boolean)
+        else:
+            expr = comp.compile(c.rule)
+        out.append((c.id, c.kind, expr))
+    return out, backend.missing
+
+
+def screen_frame(protocols: Iterable[Protocol], frame: Any, d: date, prefix: bool = False) -> Any:
+    """Screen every row of a Polars DataFrame/LazyFrame: patient_id, then per protocol
+    ``overall``, ``n_unknown`` and one status column per criterion (prefixed with the NCT id
+    when ``prefix``)."""
+    import polars as pl
+
+    status_type = pl.Enum(list(STATUSES))
+    overall_type = pl.Enum(["ELIGIBLE", "INELIGIBLE", "INCOMPLETE"])
+    schema = frame.collect_schema() if isinstance(frame, pl.LazyFrame) else frame.schema
+    exprs: list[Any] = [pl.col("patient_id")] if "patient_id" in schema else []
+    for protocol in protocols:
+        crit, _missing = polars_criteria(protocol, d, dict(schema))
+        pre = f"{protocol.nct_id}_" if prefix else ""
+        blocks = []
+        unknowns = []
+        for cid, kind, e in crit:
+            name = pre + criterion_column(cid)
+            exprs.append(
+                pl.when(e.is_null())
+                .then(pl.lit("UNKNOWN"))
+                .when(e)
+                .then(pl.lit("MET"))
+                .otherwise(pl.lit("NOT_MET"))
+                .cast(status_type)
+                .alias(name)
+            )
+            blocks.append((e == (kind == "exclusion")).fill_null(False))
+            unknowns.append(e.is_null())
+        blocked = pl.any_horizontal(blocks)
+        n_unknown = pl.sum_horizontal([u.cast(pl.Int32) for u in unknowns])
+        exprs.append(
+            pl.when(blocked)
+            .then(pl.lit("INELIGIBLE"))
+            .when(n_unknown > 0)
+            .then(pl.lit("INCOMPLETE"))
+            .otherwise(pl.lit("ELIGIBLE"))
+            .cast(overall_type)
+            .alias(pre + "overall")
+        )
+        exprs.append(n_unknown.alias(pre + "n_unknown"))
+    return frame.select(exprs)
+
+
+def needed_columns(protocols: Iterable[Protocol]) -> set[str]:
+    cols: set[str] = set()
+    for p in protocols:
+        cols |= set(cohort_columns(p))
+    return cols
+
+
+def prescreen_file(
+    protocols: list[Protocol],
+    source: str | Path,
+    out: str | Path,
+    d: date,
+    progress: Callable[[int, int], None] | None = None,
+    batch_rows: int = 1_000_000,
+) -> dict[str, Any]:
+    """Screen a Parquet or CSV cohort file in batches; write the result as Parquet.
+
+    Returns a summary (rows, counts of overall statuses per protocol, columns missing
+    from the cohort). The output is written to a temporary name and renamed at the end, so
+    an interrupted run leaves no half-written result.
+    """
+    import polars as pl
+    import pyarrow.parquet as pq
+
+    source, out = Path(source), Path(out)
+    need = needed_columns(protocols)
+    prefix = len(protocols) > 1
+    tmp = out.with_name(out.name + ".partial")
+    writer = None
+    counts: dict[str, dict[str, int]] = {p.nct_id: {} for p in protocols}
+    done = 0
+    try:
+        if source.suffix.lower() == ".parquet":
+            pf = pq.ParquetFile(source)
+            total = pf.metadata.num_rows
+            present = [c for c in pf.schema_arrow.names if c in need]
+            batches = (
+                pl.from_arrow(b) for b in pf.iter_batches(batch_size=batch_rows, columns=present)
+            )
+            missing = sorted(need - set(pf.schema_arrow.names))
+        elif source.suffix.lower() == ".csv":
+            frame = pl.read_csv(source, try_parse_dates=True)
+            frame = _coerce_csv(frame, protocols)
+            total = frame.height
+            missing = sorted(need - set(frame.columns))
+            batches = (frame.slice(i, batch_rows) for i in range(0, max(total, 1), batch_rows))
+        else:
+            raise CompileError(f"{source}: a cohort is a .parquet or .csv file")
+        for batch in batches:
+            result = screen_frame(protocols, batch, d, prefix=prefix)
+            table = result.to_arrow()
+            if writer is None:
+                writer = pq.ParquetWriter(tmp, table.schema)
+            writer.write_table(table)
+            for p in protocols:
+                col = (f"{p.nct_id}_" if prefix else "") + "overall"
+                for status, n in result.get_column(col).value_counts().iter_rows():
+                    counts[p.nct_id][status] = counts[p.nct_id].get(status, 0) + n
+            done += result.height
+            if progress is not None:
+                progress(done, total)
+        if writer is None:  # empty cohort: still write the (empty) result with its columns
+            empty = screen_frame(
+                protocols, pl.DataFrame(schema={c: pl.Null for c in need}), d, prefix=prefix
+            )
+            writer = pq.ParquetWriter(tmp, empty.to_arrow().schema)
+        writer.close()
+        writer = None
+        tmp.replace(out)
+    finally:
+        if writer is not None:
+            writer.close()
+        if tmp.exists():
+            tmp.unlink()
+    return {"rows": done, "counts": counts, "missing_columns": missing}
+
+
+def _coerce_csv(frame: Any, protocols: list[Protocol]) -> Any:
+    """Give CSV columns the cohort types (dates, booleans, numbers)."""
+    import polars as pl
+
+    types: dict[str, str] = {}
+    for p in protocols:
+        types.update(cohort_columns(p))
+    casts = []
+    for name, typ in types.items():
+        if name not in frame.columns:
+            continue
+        target = getattr(pl, _POLARS_TYPES[typ])
+        if frame.schema[name] == target:
+            continue
+        if typ == "date":
+            casts.append(pl.col(name).cast(pl.String).str.to_date(strict=False))
+        elif typ == "bool":
+            casts.append(
+                pl.col(name)
+                .cast(pl.String)
+                .str.to_lowercase()
+                .replace_strict(
+                    {"true": True, "false": False, "1": True, "0": False},
+                    default=None,
+                    return_dtype=pl.Boolean,
+                )
+                .alias(name)
+            )
+        else:
+            casts.append(pl.col(name).cast(target, strict=False))
+    return frame.with_columns(casts) if casts else frame
+
+
+# --------------------------------------------------------------------------------------------
+# SQL
+# --------------------------------------------------------------------------------------------
+
+
+def _quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+class SqlBackend:
+    def __init__(self, types: dict[str, str], available: set[str] | None) -> None:
+        self.types = types
+        self.available = available
+        self.missing: set[str] = set()
+
+    def col(self, name: str) -> str:
+        if self.available is None or name in self.available:
+            return _quote(name)
+        self.missing.add(name)
+        return f"CAST(NULL AS {_SQL_TYPES[self.types.get(name, 'bool')]})"
+
+    def lit(self, v: Any) -> str:
+        if v is None:
+            return "CAST(NULL AS BOOLEAN)"
+        if isinstance(v, bool):
+            return "TRUE" if v else "FALSE"
+        if isinstance(v, int):
+            return str(v)
+        if isinstance(v, date):
+            return f"DATE '{v.isoformat()}'"
+        return "'" + str(v).replace("'", "''") + "'"
+
+    def _val(self, v: Any, typ: str) -> str:
+        if v is None:
+            return {
+                "bool": "CAST(NULL AS BOOLEAN)",
+                "int": "CAST(NULL AS BIGINT)",
+                "str": "CAST(NULL AS VARCHAR)",
+            }[typ]
+        if isinstance(v, bool | int | date):
+            return self.lit(v)
+        return v  # already SQL
+
+    def and_(self, *xs: str) -> str:
+        return "(" + " AND ".join(xs) + ")"
+
+    def or_(self, *xs: str) -> str:
+        return "(" + " OR ".join(xs) + ")"
+
+    def not_(self, x: str) -> str:
+        return f"(NOT {x})"
+
+    def cmp(self, a: str, op: str, b: str) -> str:
+        return f"({a} {({'==': '=', '!=': '<>'}).get(op, op)} {b})"
+
+    def is_null(self, x: str) -> str:
+        return f"({x} IS NULL)"
+
+    def is_not_null(self, x: str) -> str:
+        return f"({x} IS NOT NULL)"
+
+    def coalesce(self, a: str, b: str) -> str:
+        return f"COALESCE({a}, {b})"
+
+    def case(self, branches: list[tuple[str, Any]], default: Any, typ: str = "bool") -> str:
+        inferred = typ
+        for _, v in [*branches, (None, default)]:
+            if isinstance(v, str) and v.startswith("'"):
+                inferred = "str"
+            elif isinstance(v, int) and not isinstance(v, bool):
+                inferred = "int"
+        parts = " ".join(f"WHEN {c} THEN {self._val(v, inferred)}" for c, v in branches)
+        return f"(CASE {parts} ELSE {self._val(default, inferred)} END)"
+
+    def scaled(self, x: str, scale: int) -> str:
+        return f"CAST(ROUND({x} * {scale}) AS BIGINT)"
+
+    def mul(self, a: str, k: int) -> str:
+        return f"({a} * {k})"
+
+    def add(self, *xs: str) -> str:
+        return "(" + " + ".join(xs) + ")"
+
+    def days_between(self, a: str, b: str) -> str:
+        return f"({a} - {b})"
+
+    def least(self, a: str, b: str) -> str:
+        return f"LEAST({a}, {b})"
+
+    def in_(self, a: str, values: list[str]) -> str:
+        return f"({a} IN ({', '.join(self.lit(v) for v in values)}))"
+
+    def score_fallback(self, node: Any, protocol: Protocol, d: date) -> str:
+        raise CompileError(
+            f"{protocol.nct_id}: {node.source}: the SQL form computes "
+            "child_pugh only; use the Polars path for MELD, MELD-Na, MELD 3.0 "
+            "and ALBI"
+        )
+
+
+def cohort_sql(
+    protocol: Protocol, d: date, table: str = "cohort", columns: Iterable[str] | None = None
+) -> str:
+    """One SELECT screening every row of ``table`` (DuckDB and PostgreSQL).
+
+    ``columns``: the table's columns; those the protocol needs but the table lacks are read
+    as NULL (unknown). The result has ``patient_id``, one status column per criterion,
+    ``overall`` and ``n_unknown``.
+    """
+    types = cohort_columns(protocol)
+    backend = SqlBackend(types, set(columns) if columns is not None else None)
+    comp = _Compiler(backend, protocol, d)
+    inner = [f"{backend.col('patient_id')} AS patient_id"]
+    names = []
+    for c in protocol.criteria:
+        name = criterion_column(c.id)
+        if c.rule is None:
+            expr = backend.col(attestation_column(c.id))
+        else:
+            try:
+                expr = comp.compile(c.rule)
+            except CompileError as exc:
+                raise CompileError(f"criterion {c.id}: {exc}") from None
+        inner.append(f"{expr} AS {_quote(name)}")
+        names.append((name, c.kind))
+    outer = ["patient_id"]
+    for name, _kind in names:
+        q = _quote(name)
+        outer.append(
+            f"CASE WHEN {q} IS NULL THEN 'UNKNOWN' WHEN {q} THEN 'MET' ELSE 'NOT_MET' END AS {q}"
+        )
+    blocks = " OR ".join(
+        f"COALESCE({_quote(n)} = {'TRUE' if k == 'exclusion' else 'FALSE'}, FALSE)"
+        for n, k in names
+    )
+    unknown = " + ".join(f"CASE WHEN {_quote(n)} IS NULL THEN 1 ELSE 0 END" for n, _ in names)
+    outer.append(
+        f"CASE WHEN {blocks} THEN 'INELIGIBLE' WHEN ({unknown}) > 0 THEN "
+        f"'INCOMPLETE' ELSE 'ELIGIBLE' END AS overall"
+    )
+    outer.append(f"({unknown}) AS n_unknown")
+    return (
+        "WITH screened AS (\n  SELECT\n    "
+        + ",\n    ".join(inner)
+        + f"\n  FROM {table}\n)\nSELECT\n  "
+        + ",\n  ".join(outer)
+        + "\nFROM screened"
+    )
+
+
+_ = SCALE  # re-exported for docs
