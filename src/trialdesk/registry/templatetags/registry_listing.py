@@ -71,27 +71,34 @@ _AGE = re.compile(r"^\s*(\d+)\s+(Year|Month|Week|Day|Hour|Minute)s?\s*$", re.IGN
 
 
 def _age_parts(text: str | None) -> tuple[str, str] | None:
+    """ "18 Years" -> ("18", "year"); an age not in CT.gov's form -> (text, "")."""
     if not text:
         return None
     match = _AGE.match(text)
     if not match:
         return (text.strip(), "")
-    number, unit = match.group(1), match.group(2).lower()
-    return number, unit + ("" if number == "1" else "s")
+    return match.group(1), match.group(2).lower()
+
+
+def _units(number: str, unit: str) -> str:
+    return unit + ("" if number == "1" else "s") if unit else ""
 
 
 def ages_text(minimum: str | None, maximum: str | None) -> str:
     """ "18 to 75 years old", "6 months to 17 years old", "18+ years old", "Up to 17 years old"."""
     low, high = _age_parts(minimum), _age_parts(maximum)
     if low and high:
-        if low[1] == high[1] or not low[1]:
-            return f"{low[0]} to {high[0]} {high[1]} old".replace("  ", " ")
-        return f"{low[0]} {low[1]} to {high[0]} {high[1]} old"
-    if low:
-        return f"{low[0]}+ {low[1]} old".replace("  ", " ")
-    if high:
-        return f"Up to {high[0]} {high[1]} old".replace("  ", " ")
-    return "All ages"
+        if low[1] == high[1]:
+            words = [low[0], "to", high[0], _units(high[0], high[1]), "old"]
+        else:
+            words = [low[0], _units(*low), "to", high[0], _units(*high), "old"]
+    elif low:
+        words = [f"{low[0]}+", _units(*low), "old"]
+    elif high:
+        words = ["Up to", high[0], _units(*high), "old"]
+    else:
+        return "All ages"
+    return " ".join(w for w in words if w)
 
 
 def enrollment_text(count: int | None, kind: object) -> str:
