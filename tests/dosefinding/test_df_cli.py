@@ -139,3 +139,63 @@ def test_simulate_3p3_text_and_plot(tmp_path):
     )
     assert r.exit_code == 0, r.output
     assert "P(no MTD)" in r.output and png.stat().st_size > 1000
+
+
+def test_compare_cli_json_and_plot(tmp_path):
+    png = tmp_path / "grid.png"
+    r = run(
+        "compare",
+        "--scenario",
+        "0.05,0.12,0.30,0.45",
+        "--scenario",
+        "0.1,0.3,0.45,0.6",
+        "--target",
+        "0.3",
+        "--max-n",
+        "12",
+        "--trials",
+        "300",
+        "--plot",
+        str(png),
+        "--json",
+    )
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    assert len(out["rows"]) == 2 * 3 and {row["design"] for row in out["rows"]} == {
+        "3+3",
+        "boin",
+        "crm",
+    }
+    assert png.stat().st_size > 5000
+    r = run(
+        "compare",
+        "--scenario",
+        "0.05,0.12",
+        "--scenario",
+        "0.1,0.3,0.45",
+        "--target",
+        "0.3",
+        "--trials",
+        "10",
+    )
+    assert r.exit_code != 0 and "expected 2 values" in r.output
+
+
+def test_paths_cli_png(tmp_path):
+    png = tmp_path / "tree.png"
+    r = run(
+        "paths",
+        "boin",
+        "--doses",
+        "4",
+        "--target",
+        "0.3",
+        "--outcomes",
+        "1NNN",
+        "--cohorts",
+        "1",
+        "--png",
+        str(png),
+    )
+    assert r.exit_code == 0, r.output
+    assert "2NNN -> dose 3" in r.output and png.read_bytes()[:4] == b"\x89PNG"

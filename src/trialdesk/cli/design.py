@@ -86,16 +86,18 @@ def design_options(f):
 def _build(
     name,
     doses,
-    target,
-    skeleton,
-    model,
-    a0,
-    allow_skip,
-    no_deescalation,
-    max_cohorts_per_dose,
-    stop_too_toxic,
     max_n=None,
+    *,
+    target=None,
+    skeleton=None,
+    model="empiric",
+    a0=3.0,
+    allow_skip=False,
+    no_deescalation=False,
+    max_cohorts_per_dose=None,
+    stop_too_toxic=None,
 ):
+    """The design the CLI options describe (defaults of :func:`make_design`)."""
     from trialdesk.dosefinding import DoseFindingError, StopWhenTooToxic, make_design
 
     opts = {}
@@ -138,7 +140,7 @@ def design() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def boundaries(name, target, max_n, p_saf, p_tox, cutoff_eli, as_json) -> None:
     """BOIN escalation / de-escalation / elimination boundaries for n = 1..max-n."""
-    from trialdesk.dosefinding import DoseFindingError, boin_lambdas, boundary_table
+    from trialdesk.dosefinding import DoseFindingError, boin_lambdas, boundary_table, report
 
     try:
         rows = boundary_table(target, max_n, p_saf=p_saf, p_tox=p_tox, cutoff_eli=cutoff_eli)
@@ -148,14 +150,7 @@ def boundaries(name, target, max_n, p_saf, p_tox, cutoff_eli, as_json) -> None:
     if as_json:  # the issue's contract: a JSON list of rows
         _echo_json(rows)
         return
-    click.echo(f"BOIN target {target:g}: lambda_e = {lam_e:.4f}, lambda_d = {lam_d:.4f}")
-    click.echo(f"{'n':>4} {'escalate if <=':>15} {'de-escalate if >=':>18} {'eliminate if >=':>16}")
-    for r in rows:
-        el = r["eliminate_if_at_least"]
-        click.echo(
-            f"{r['n']:>4} {r['escalate_if_at_most']:>15} "
-            f"{r['deescalate_if_at_least']:>18} {'-' if el is None else el:>16}"
-        )
+    click.echo(report.format_boundaries(target, lam_e, lam_d, rows))
 
 
 @design.command("next")
@@ -170,40 +165,13 @@ def boundaries(name, target, max_n, p_saf, p_tox, cutoff_eli, as_json) -> None:
 )
 @design_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def next_(
-    name,
-    doses,
-    outcomes,
-    max_n,
-    dose_labels,
-    target,
-    skeleton,
-    model,
-    a0,
-    allow_skip,
-    no_deescalation,
-    max_cohorts_per_dose,
-    stop_too_toxic,
-    as_json,
-) -> None:
+def next_(name, doses, outcomes, max_n, dose_labels, as_json, **opts) -> None:
     """The recommended next dose after OUTCOMES, with the rule that applied."""
     from trialdesk.dosefinding import DoseFindingError
 
     if doses is not None and doses < 1:
         raise click.ClickException("--doses: must be >= 1")
-    d = _build(
-        name,
-        doses,
-        target,
-        skeleton,
-        model,
-        a0,
-        allow_skip,
-        no_deescalation,
-        max_cohorts_per_dose,
-        stop_too_toxic,
-        max_n,
-    )
+    d = _build(name, doses, max_n, **opts)
     try:
         decision = d.next_dose(outcomes)
     except DoseFindingError as e:
@@ -275,43 +243,16 @@ def _progress():
 )
 @design_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def simulate(
-    name,
-    truth,
-    cohort_size,
-    max_n,
-    trials,
-    seed,
-    plot_path,
-    target,
-    skeleton,
-    model,
-    a0,
-    allow_skip,
-    no_deescalation,
-    max_cohorts_per_dose,
-    stop_too_toxic,
-    as_json,
-) -> None:
+def simulate(name, truth, cohort_size, max_n, trials, seed, plot_path, as_json, **opts) -> None:
     """Operating characteristics by simulation (all trials advance together, vectorized)."""
-    from trialdesk.dosefinding import DoseFindingError
+    from trialdesk.dosefinding import DoseFindingError, report
     from trialdesk.dosefinding import simulate as sim
 
     p = _floats("truth", truth)
-    if target is None and name == "3+3":
-        target = 0.3
-    d = _build(
-        name,
-        len(p),
-        target,
-        skeleton,
-        model,
-        a0,
-        allow_skip,
-        no_deescalation,
-        max_cohorts_per_dose,
-        stop_too_toxic,
-    )
+    if opts["target"] is None and name == "3+3":
+        opts["target"] = 0.3  # 3+3 has no target: it only defines the true MTD here
+    target = opts["target"]
+    d = _build(name, len(p), **opts)
     try:
         with _progress() as prog:
             task = prog.add_task("sim", total=trials)
@@ -334,7 +275,7 @@ def simulate(
     if as_json:
         _echo_json({**res.to_dict(), "seed": seed})
         return
-    click.echo(format_oc(res))
+    click.echo(report.format_oc(res))
     if plot_path:
         click.echo(f"Plot written to {plot_path}")
 
@@ -357,41 +298,13 @@ def simulate(
 @design_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def paths(
-    name,
-    doses,
-    outcomes,
-    cohorts,
-    cohort_size,
-    truth,
-    max_n,
-    png_path,
-    target,
-    skeleton,
-    model,
-    a0,
-    allow_skip,
-    no_deescalation,
-    max_cohorts_per_dose,
-    stop_too_toxic,
-    as_json,
+    name, doses, outcomes, cohorts, cohort_size, truth, max_n, png_path, as_json, **opts
 ) -> None:
     """Every outcome of the next cohorts and the decision after each (dose paths)."""
     from trialdesk.dosefinding import DoseFindingError
     from trialdesk.dosefinding.paths import dose_paths, paths_oc, render_png, render_text
 
-    d = _build(
-        name,
-        doses,
-        target,
-        skeleton,
-        model,
-        a0,
-        allow_skip,
-        no_deescalation,
-        max_cohorts_per_dose,
-        stop_too_toxic,
-        max_n,
-    )
+    d = _build(name, doses, max_n, **opts)
     try:
         root = dose_paths(d, outcomes, cohorts, cohort_size, truth=_floats("truth", truth))
     except (DoseFindingError, ValueError) as e:
@@ -435,40 +348,12 @@ def paths(
 @click.option("--csv", "csv_path", type=click.Path(dir_okay=False), default=None)
 @click.option("--pdf", "pdf_path", type=click.Path(dir_okay=False), default=None)
 @design_options
-def table(
-    name,
-    doses,
-    outcomes,
-    cohorts,
-    cohort_size,
-    max_n,
-    csv_path,
-    pdf_path,
-    target,
-    skeleton,
-    model,
-    a0,
-    allow_skip,
-    no_deescalation,
-    max_cohorts_per_dose,
-    stop_too_toxic,
-) -> None:
+def table(name, doses, outcomes, cohorts, cohort_size, max_n, csv_path, pdf_path, **opts) -> None:
     """Printable decision table (CSV to stdout or --csv; --pdf) for a safety review."""
     from trialdesk.dosefinding import DoseFindingError
     from trialdesk.dosefinding.tables import to_csv, to_pdf
 
-    d = _build(
-        name,
-        doses,
-        target,
-        skeleton,
-        model,
-        a0,
-        allow_skip,
-        no_deescalation,
-        max_cohorts_per_dose,
-        stop_too_toxic,
-    )
+    d = _build(name, doses, **opts)
     try:
         text = to_csv(d, outcomes, cohorts, cohort_size, max_n)
         if pdf_path:
@@ -542,15 +427,12 @@ def compare(
     as_json,
 ) -> None:
     """Compare designs x scenarios x sample sizes on common simulated patients."""
-    from trialdesk.dosefinding import DoseFindingError
+    from trialdesk.dosefinding import DoseFindingError, report
     from trialdesk.dosefinding.compare import Scenario, compare_designs, plot_grid
 
     truths = [_floats("scenario", s) for s in scenarios]
     k = len(truths[0])
-    designs = {
-        n: _build(n, k, target, skeleton, "empiric", 3.0, False, False, None, None)
-        for n in design_names
-    }
+    designs = {n: _build(n, k, target=target, skeleton=skeleton) for n in design_names}
     sc = [Scenario(f"scenario {i + 1}", t, target) for i, t in enumerate(truths)]
     executor = None
     try:
@@ -573,37 +455,9 @@ def compare(
     if as_json:
         _echo_json({"trials": trials, "seed": seed, "rows": rows})
         return
-    click.echo(
-        f"{'scenario':<12} {'N':>3} {'design':<30} {'P(correct)':>10} "
-        f"{'diff vs first':>13} {'paired SE':>9} {'mean n':>7} {'% above':>8}"
-    )
-    for r in rows:
-        click.echo(
-            f"{r['scenario']:<12} {r['max_n']:>3} {r['design'][:30]:<30} "
-            f"{r['prob_correct']:>10.3f} {r['diff_vs_first']:>13.3f} "
-            f"{r['se_diff_paired']:>9.4f} {r['mean_n']:>7.2f} {r['pct_above_mtd']:>8.1f}"
-        )
+    click.echo(report.format_grid(rows))
     if plot_path:
         click.echo(f"Plot written to {plot_path}")
-
-
-def format_oc(res) -> str:
-    lines = [
-        f"{res.design}: {res.trials if res.trials else 'exact'} "
-        f"{'trials' if res.trials else 'enumeration'}, cohort {res.cohort_size}, "
-        f"max n {res.max_n}; true MTD = {res.true_mtd or 'none'} (target {res.target})",
-        f"{'dose':>4} {'true p':>7} {'P(select)':>10} {'mean n':>7} {'mean DLT':>9}",
-    ]
-    for k, p in enumerate(res.truth):
-        lines.append(
-            f"{k + 1:>4} {p:>7.3f} {res.prob_select[k]:>10.4f} "
-            f"{res.mean_n_per_dose[k]:>7.2f} {res.mean_dlt_per_dose[k]:>9.2f}"
-        )
-    lines.append(
-        f"P(no MTD) = {res.prob_no_mtd:.4f}; mean n = {res.mean_n:.2f}; mean DLTs = "
-        f"{res.mean_dlt:.2f}; patients above the true MTD = {res.pct_above_mtd:.1f}%"
-    )
-    return "\n".join(lines)
 
 
 COMMANDS = [design]

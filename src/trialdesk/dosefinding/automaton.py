@@ -10,6 +10,7 @@ nodes (the design stopped) loop to themselves and carry the selected MTD.
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 
 import numpy as np
@@ -45,6 +46,7 @@ class Automaton:
         self.mtd = np.full(cap, -1, dtype=np.int32)  # 0-based MTD at stop; -1 = none
         self.n = np.zeros((cap, self.n_doses), dtype=np.int16)
         self.y = np.zeros((cap, self.n_doses), dtype=np.int16)
+        self._lock = threading.Lock()  # threads (e.g. a Dask worker) may share this graph
         start = start or TrialState.empty(self.n_doses)
         self.design.prefetch([start])
         self.root = self._node(start)
@@ -89,6 +91,10 @@ class Automaton:
 
     def expand(self, nodes: np.ndarray, dlts: np.ndarray) -> None:
         """Create the children of (node, number of DLTs) pairs not yet known."""
+        with self._lock:
+            self._expand(nodes, dlts)
+
+    def _expand(self, nodes: np.ndarray, dlts: np.ndarray) -> None:
         pairs = np.unique(nodes.astype(np.int64) * (self.cohort_size + 1) + dlts)
         todo = []
         for code in pairs.tolist():
@@ -117,6 +123,7 @@ class Automaton:
 
 
 _CACHE: OrderedDict[tuple, Automaton] = OrderedDict()
+_CACHE_LOCK = threading.Lock()
 
 
 def compiled(
@@ -124,6 +131,11 @@ def compiled(
 ) -> Automaton:
     """The (cached) automaton of a design; a later call extends the same graph."""
     key = (design, cohort_size, max_n, None if start is None else start.key())
+    with _CACHE_LOCK:
+        return _compiled(key, design, cohort_size, max_n, start)
+
+
+def _compiled(key, design, cohort_size, max_n, start) -> Automaton:
     try:
         auto = _CACHE.pop(key)
     except (KeyError, TypeError):
