@@ -199,3 +199,22 @@ def test_paths_cli_png(tmp_path):
     )
     assert r.exit_code == 0, r.output
     assert "2NNN -> dose 3" in r.output and png.read_bytes()[:4] == b"\x89PNG"
+
+
+def test_simulate_exact_json():
+    r = run(
+        "simulate",
+        "boin",
+        "--target",
+        "0.3",
+        "--truth",
+        "0.05,0.12,0.30,0.45",
+        "--max-n",
+        "12",
+        "--exact",
+        "--json",
+    )
+    assert r.exit_code == 0, r.output
+    out = json.loads(r.output)
+    assert out["method"] == "exact" and out["trials"] is None
+    assert abs(sum(out["prob_select"]) + out["prob_no_mtd"] - 1) < 1e-12

@@ -120,3 +120,17 @@ def test_bad_sizes():
         simulate(BOIN(doses=4, target=0.3), TRUTH, cohort_size=3, max_n=20, trials=10)
     with pytest.raises(DoseFindingError, match="trials"):
         simulate(BOIN(doses=4, target=0.3), TRUTH, trials=0)
+
+
+@pytest.mark.parametrize(
+    "design",
+    [ThreePlusThree(doses=4), BOIN(doses=4, target=0.3), make_design("crm", 4, target=0.3)],
+)
+def test_full_trial_simulation_agrees_with_exact_enumeration(design):
+    # the whole trial (8 cohorts of 3): Monte Carlo within 4.5 SE of the exact answer
+    ex = exact_oc(design, TRUTH, 3, 8, target=0.3)
+    mc = simulate(design, TRUTH, 3, 24, trials=30000, seed=13, target=0.3)
+    for a, b, se in zip(ex.prob_select, mc.prob_select, mc.se_prob_select, strict=True):
+        assert abs(a - b) < 4.5 * max(se, 5e-4)
+    assert abs(ex.mean_n - mc.mean_n) < 0.1
+    assert abs(ex.pct_above_mtd - mc.pct_above_mtd) < 1.0

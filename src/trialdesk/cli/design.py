@@ -241,11 +241,18 @@ def _progress():
     default=None,
     help="Save a PNG of selection probabilities and patients per dose.",
 )
+@click.option(
+    "--exact",
+    is_flag=True,
+    help="Enumerate every dose path instead of simulating (no Monte Carlo error).",
+)
 @design_options
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
-def simulate(name, truth, cohort_size, max_n, trials, seed, plot_path, as_json, **opts) -> None:
+def simulate(
+    name, truth, cohort_size, max_n, trials, seed, plot_path, exact, as_json, **opts
+) -> None:
     """Operating characteristics by simulation (all trials advance together, vectorized)."""
-    from trialdesk.dosefinding import DoseFindingError, report
+    from trialdesk.dosefinding import DoseFindingError, exact_oc, report
     from trialdesk.dosefinding import simulate as sim
 
     p = _floats("truth", truth)
@@ -254,18 +261,25 @@ def simulate(name, truth, cohort_size, max_n, trials, seed, plot_path, as_json, 
     target = opts["target"]
     d = _build(name, len(p), **opts)
     try:
-        with _progress() as prog:
-            task = prog.add_task("sim", total=trials)
-            res = sim(
-                d,
-                p,
-                cohort_size=cohort_size,
-                max_n=max_n,
-                trials=trials,
-                seed=seed,
-                target=target,
-                progress=lambda done, tot: prog.update(task, completed=done),
-            )
+        if exact:
+            if max_n % cohort_size:
+                raise DoseFindingError(
+                    f"max_n: must be a multiple of the cohort size {cohort_size}, got {max_n}"
+                )
+            res = exact_oc(d, p, cohort_size, max_n // cohort_size, target=target)
+        else:
+            with _progress() as prog:
+                task = prog.add_task("sim", total=trials)
+                res = sim(
+                    d,
+                    p,
+                    cohort_size=cohort_size,
+                    max_n=max_n,
+                    trials=trials,
+                    seed=seed,
+                    target=target,
+                    progress=lambda done, tot: prog.update(task, completed=done),
+                )
     except DoseFindingError as e:
         raise click.ClickException(str(e)) from None
     if plot_path:
@@ -273,7 +287,7 @@ def simulate(name, truth, cohort_size, max_n, trials, seed, plot_path, as_json, 
 
         plot_oc([res], plot_path)
     if as_json:
-        _echo_json({**res.to_dict(), "seed": seed})
+        _echo_json({**res.to_dict(), **({} if exact else {"seed": seed})})
         return
     click.echo(report.format_oc(res))
     if plot_path:
