@@ -71,6 +71,12 @@ def design_options(f):
             help="Stop when the recommended dose already has this many cohorts.",
         ),
         click.option(
+            "--n-earlystop",
+            type=int,
+            default=None,
+            help="BOIN: stop when the current dose has this many patients.",
+        ),
+        click.option(
             "--stop-too-toxic",
             type=float,
             default=None,
@@ -96,6 +102,7 @@ def _build(
     no_deescalation=False,
     max_cohorts_per_dose=None,
     stop_too_toxic=None,
+    n_earlystop=None,
 ):
     """The design the CLI options describe (defaults of :func:`make_design`)."""
     from trialdesk.dosefinding import DoseFindingError, StopWhenTooToxic, make_design
@@ -103,6 +110,10 @@ def _build(
     opts = {}
     if name.lower() == "3+3" and no_deescalation:
         opts["allow_deescalation"] = False
+    if n_earlystop is not None:
+        if name.lower() != "boin":
+            raise click.ClickException("--n-earlystop applies to BOIN only")
+        opts["n_earlystop"] = n_earlystop
     try:
         design = make_design(
             name,
@@ -181,6 +192,7 @@ def next_(name, doses, outcomes, max_n, dose_labels, as_json, **opts) -> None:
         _echo_json(
             {
                 "design": d.describe(),
+                "reference": d.reference,
                 "outcomes": outcomes,
                 **decision.to_dict(),
                 **({"dose_labels": labels} if dose_labels else {}),
@@ -199,6 +211,7 @@ def next_(name, doses, outcomes, max_n, dose_labels, as_json, **opts) -> None:
     else:
         click.echo(f"Decision: next dose {decision.next_dose}")
     click.echo(f"Reason: {decision.reason}")
+    click.echo(f"Reference: {d.reference}")
 
 
 def _labels(text: str | None, doses: int) -> list[str]:

@@ -125,6 +125,7 @@ class BOIN(Design):
     extrasafe: bool = False
     offset: float = 0.05
     name = "BOIN"
+    reference = "Liu & Yuan (2015) JRSS-C 64:507; Yuan et al. (2016) Clin Cancer Res 22:4291"
 
     def __post_init__(self) -> None:
         check_int("doses", self.doses, 1)

@@ -45,6 +45,7 @@ class CRM(Design):
     grid_points: int = 401
     grid_halfwidth: float = 10.0
     name = "CRM"
+    reference = "O'Quigley, Pepe & Fisher (1990) Biometrics 46:33; Cheung (2011), ch. 3"
     _cache: dict = field(default_factory=dict, init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:

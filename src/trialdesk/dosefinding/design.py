@@ -28,6 +28,7 @@ class Design(ABC):
     """A dose-finding design: decides the next dose from the per-dose counts so far."""
 
     name: str = "design"
+    reference: str = ""
 
     @property
     @abstractmethod
@@ -83,6 +84,10 @@ class Ruled(Design):
     @property
     def n_doses(self) -> int:
         return self.inner.n_doses
+
+    @property
+    def reference(self) -> str:  # type: ignore[override]
+        return self.inner.reference
 
     def decide(self, state: TrialState) -> Decision:
         return self.rule.apply(state, self.inner.decide(state), self.inner)

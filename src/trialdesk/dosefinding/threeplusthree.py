@@ -39,6 +39,7 @@ class ThreePlusThree(Design):
     allow_deescalation: bool = True
     confirm_top_dose: bool = True
     name = "3+3"
+    reference = "Storer (1989) Biometrics 45:925; Lin & Shih (2001) Biostatistics 2:203"
 
     def __post_init__(self) -> None:
         check_int("doses", self.doses, 1)
