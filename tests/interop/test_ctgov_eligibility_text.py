@@ -1,5 +1,8 @@
 """trialdesk.interop.ctgov.split_eligibility on real-looking CT.gov eligibility texts."""
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from trialdesk.interop.ctgov import EligibilityText, split_eligibility
 
 # NCT05331872 as the API renders it (bullets "*"), text from the seed listing.
@@ -167,3 +170,33 @@ def test_numbers_in_text_are_not_bullets_and_crlf_is_handled():
 def test_empty_and_none():
     assert split_eligibility(None) == EligibilityText([], [], [])
     assert split_eligibility("  \n ") == EligibilityText([], [], [])
+
+
+_WORDS = st.sampled_from(
+    ["age", "ANC", "≥", "1.5", "×", "10^9/L", "within", "28", "days", "(ULN)", "prior", "CAR-T",
+     "creatinine", "<", "60", "mL/min", "pregnant", "or", "consent;", "HbA1c", "7.5%", "e.g."]
+)  # fmt: skip
+_ITEM = (
+    st.lists(_WORDS, min_size=1, max_size=12).map(" ".join).filter(lambda s: not s.endswith(":"))
+)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    inclusion=st.lists(_ITEM, min_size=1, max_size=8),
+    exclusion=st.lists(_ITEM, min_size=1, max_size=8),
+    style=st.sampled_from(["* ", "- ", "1. ", "1) "]),
+    blank_between=st.booleans(),
+)
+def test_rendered_lists_split_back_into_the_same_items(inclusion, exclusion, style, blank_between):
+    def render(items):
+        sep = "\n\n" if blank_between else "\n"
+        if style[0] == "1":
+            return sep.join(f"{i}{style[1:]}{t}" for i, t in enumerate(items, 1))
+        return sep.join(style + t for t in items)
+
+    text = (
+        f"Inclusion Criteria:\n\n{render(inclusion)}\n\nExclusion Criteria:\n\n{render(exclusion)}"
+    )
+    result = split_eligibility(text)
+    assert result == EligibilityText(inclusion, exclusion, [])
