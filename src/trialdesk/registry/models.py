@@ -29,6 +29,11 @@ def phase_mask(phases: list[str] | tuple[str, ...]) -> int:
     return mask
 
 
+_FILTER_COLUMNS = ("phase_mask", "min_age_days", "max_age_days", "sex", "study_type")
+_FILTERS_BY_STATUS = ("overall_status", "nct_id", *_FILTER_COLUMNS)
+_FILTERS_BY_NCT = ("nct_id", "overall_status", *_FILTER_COLUMNS)
+
+
 class Trial(models.Model):
     """One registry study (CT.gov API v2 record), keyed by its NCT id."""
 
@@ -70,7 +75,10 @@ class Trial(models.Model):
     class Meta:
         ordering = ["nct_id"]
         indexes = [
-            models.Index(fields=["overall_status"], name="registry_trial_status"),
+            # Covering indexes for searches without text: the filters are read from the index
+            # in NCT id order (by status, or over all trials), never from the wide rows.
+            models.Index(fields=[*_FILTERS_BY_STATUS], name="registry_trial_by_status"),
+            models.Index(fields=[*_FILTERS_BY_NCT], name="registry_trial_by_nct"),
             models.Index(fields=["study_type"], name="registry_trial_type"),
             models.Index(fields=["sex"], name="registry_trial_sex"),
             models.Index(fields=["phase_mask"], name="registry_trial_phase"),

@@ -580,6 +580,7 @@ class _Plan:
         self.located = origin is not None and query.within_km is not None
         self.site_sql, self.site_params = "", []
         self.box_sql, self.box_params = "", []
+        self.by_cell = ""
         if self.located:
             self._site_filter(origin, query.within_km)
 
@@ -637,6 +638,8 @@ class _Plan:
         for west, east in box.lon_ranges:
             params.extend([west, east])
         self.box_sql, self.box_params = " AND ".join(parts), params
+        # SQLite, without statistics, prefers the latitude band: make it seek by cell.
+        self.by_cell = " INDEXED BY registry_location_cell" if ranges is not None else ""
         self.site_sql = f"{self.box_sql} AND {_distance_sql(self.vendor)} <= %s"
         self.site_params = [*params, *_distance_params(self.vendor, origin), within_km]
 
@@ -669,12 +672,16 @@ class _Plan:
             sql, params = self._postgresql()
         else:
             sql, params = self._sqlite(cursor)
-        order = "s.score DESC, s.nct_id" if self.ranked else "s.nct_id"
+        order = "score DESC, nct_id" if self.ranked else "nct_id"
         # bm25 must be evaluated next to its MATCH (not inside the window query): the
-        # filtered, scored candidates are materialised first, then counted and paged.
+        # filtered, scored candidates (id, nct_id, score only) are materialised first, then
+        # counted and paged; the shown columns are read for the page's rows alone.
         cursor.execute(
-            f"WITH s AS MATERIALIZED ({sql}) SELECT *, COUNT(*) OVER () FROM s "
-            f"ORDER BY {order} LIMIT %s OFFSET %s",
+            f"WITH s AS MATERIALIZED ({sql}), "
+            "p AS (SELECT id, nct_id, score, COUNT(*) OVER () AS total FROM s "
+            f"ORDER BY {order} LIMIT %s OFFSET %s) "
+            f"SELECT {_SELECT_COLUMNS}, p.score, p.total FROM p "
+            f"JOIN registry_trial t ON t.id = p.id ORDER BY p.{order.replace(', ', ', p.')}",
             [*params, self.query.per_page, offset],
         )
         rows = cursor.fetchall()
@@ -704,7 +711,7 @@ class _Plan:
                 f"WHERE l.trial_id = t.id AND {self.site_sql})"
             )
             params.extend(self.site_params)
-        sql = f"SELECT {_SELECT_COLUMNS}, {score} AS score FROM {froms}"
+        sql = f"SELECT t.id, t.nct_id, {score} AS score FROM {froms}"
         if conds:
             sql += " WHERE " + " AND ".join(conds)
         return sql, [*head, *params]
@@ -722,7 +729,7 @@ class _Plan:
         if located_first:
             # Trials with a site in range drive; the FTS5 table is checked by rowid.
             froms = (
-                "(SELECT DISTINCT l.trial_id AS id FROM registry_triallocation l "
+                f"(SELECT DISTINCT l.trial_id AS id FROM registry_triallocation l{self.by_cell} "
                 f"WHERE {self.site_sql}) c CROSS JOIN registry_trial t ON t.id = c.id"
             )
             head.extend(self.site_params)
@@ -746,7 +753,7 @@ class _Plan:
                 "EXISTS (SELECT 1 FROM registry_triallocation l "
                 f"WHERE l.trial_id = t.id AND {self.site_sql})"
             )
-        sql = f"SELECT {_SELECT_COLUMNS}, {score} AS score FROM {froms}"
+        sql = f"SELECT t.id, t.nct_id, {score} AS score FROM {froms}"
         if conds:
             sql += " WHERE " + " AND ".join(conds)
         return sql, [*head, *params, *tail]
@@ -761,7 +768,7 @@ class _Plan:
 
     def _probe_sites(self, cursor) -> int:
         cursor.execute(
-            "SELECT COUNT(*) FROM (SELECT 1 FROM registry_triallocation l "
+            f"SELECT COUNT(*) FROM (SELECT 1 FROM registry_triallocation l{self.by_cell} "
             f"WHERE {self.box_sql} LIMIT %s) c",
             [*self.box_params, PROBE_CAP],
         )
