@@ -332,6 +332,23 @@ def _run_child(args: list[str], var: Path, options: list[str] = ()) -> dict:
     return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
+def _pages_ready(pages: Path, n: int, seed: int) -> bool:
+    """True if ``pages`` holds the pages ``write_pages(n, pages, seed)`` writes: the right
+    number of files, ``totalCount`` n, and the first study of the first page as generated."""
+    from trialdesk.interop.synthetic import generate_studies
+
+    files = sorted(pages.glob("page-*.json")) if pages.is_dir() else []
+    if not files or len(files) != (n + 999) // 1000:
+        if files:
+            raise SystemExit(f"{pages}: holds {len(files)} page files, not the {n:,} studies asked")
+        return False
+    first = json.loads(files[0].read_text(encoding="utf-8"))
+    expected = next(generate_studies(1, seed=seed))
+    if first.get("totalCount") != n or first["studies"][0] != expected:
+        raise SystemExit(f"{pages}: holds pages of another --records/--seed; use an empty folder")
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--records", type=int, default=500_000)
@@ -341,6 +358,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline-records", type=int, default=2000)
     parser.add_argument("--baseline-queries", type=int, default=10)
     parser.add_argument("--profile", metavar="FILE", help="cProfile the import into FILE")
+    parser.add_argument(
+        "--pages",
+        metavar="DIR",
+        help="reuse the pages in DIR if it holds exactly the N studies of this seed (written "
+        "there first if DIR is empty); generation is then not timed",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
@@ -365,10 +388,12 @@ def main(argv: list[str] | None = None) -> int:
     base_n = min(args.baseline_records, n, 200 if args.smoke else n)
     tmp = Path(tempfile.mkdtemp(prefix="trialdesk-bench-registry-"))
     try:
-        pages = tmp / "pages"
-        t = time.perf_counter()
-        write_pages(n, pages, seed=args.seed, page_size=1000)
-        gen_s = time.perf_counter() - t
+        pages = Path(args.pages) if args.pages else tmp / "pages"
+        gen_s = None
+        if not _pages_ready(pages, n, args.seed):
+            t = time.perf_counter()
+            write_pages(n, pages, seed=args.seed, page_size=1000)
+            gen_s = time.perf_counter() - t
         load_before = os.getloadavg()
         profile = ["--profile", str(Path(args.profile).resolve())] if args.profile else []
         imp = _run_child(["import", str(pages)], tmp / "var", profile)
@@ -408,7 +433,9 @@ def _print_table(r: dict) -> None:
     imp, base, s = r["import"], r["baseline_import"], r["search"]
     rows = [
         ("records", f"{r['records']:,}", ""),
-        ("generate + write pages", f"{r['records'] / r['generate_pages_seconds']:,.0f} rec/s", ""),
+        ("generate + write pages",
+         f"{r['records'] / r['generate_pages_seconds']:,.0f} rec/s" if r["generate_pages_seconds"]
+         else "reused --pages", ""),
         ("import (import_paths, SQLite)", f"{imp['records_per_second']:,.0f} rec/s",
          f"goal >= {GOALS['import_rps']:,.0f}"),
         ("  import wall time", f"{imp['seconds']:.1f} s", f"{imp['records']:,} records"),
