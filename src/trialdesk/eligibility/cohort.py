@@ -295,14 +295,27 @@ class _Compiler:
         raise CompileError(f"operator {op}")
 
     def lab_usable(self, analyte: str) -> Any:
+        """True when the result is dated within the lab window (computed once per analyte)."""
         b = self.b
         when = b.col(f"{analyte}_date")
-        return self.known(
-            b.and_(b.cmp(when, "<=", b.lit(self.d)), b.cmp(when, ">=", b.lit(self.ws)))
+        return b.memo(
+            f"usable_{analyte}",
+            self.known(b.and_(b.cmp(when, "<=", b.lit(self.d)), b.cmp(when, ">=", b.lit(self.ws)))),
         )
 
     def lab_value(self, analyte: str) -> Any:
-        return self.b.scaled(self.b.col(analyte), SCALE)
+        """The usable value as an integer (x 10^4), null when missing or outside the window
+        (computed once per analyte)."""
+        b = self.b
+        return b.memo(
+            f"value_{analyte}",
+            b.case([(self.lab_usable(analyte), b.scaled(b.col(analyte), SCALE))], None, typ="int"),
+        )
+
+    def cmp_column(self, analyte: str) -> Any | None:
+        """The comparator column, or None when the cohort has none (no censored values)."""
+        name = f"{analyte}_cmp"
+        return self.b.col(name) if self.b.has(name) else None
 
     def censored_compare(
         self, v: Any, cmp_col: Any, op: str, k: Fraction, k_int_cmp: Any = None
@@ -316,6 +329,9 @@ class _Compiler:
 
         def c(o: str) -> Any:
             return k_int_cmp(o) if k_int_cmp is not None else self.int_cmp(v, o, k)
+
+        if cmp_col is None:
+            return c(op)
 
         lower = {  # comparator '<' / '<=': the value lies below v
             ("<", "<"): (c("<="), True),
@@ -361,20 +377,13 @@ class _Compiler:
         if isinstance(node, LabCompare):
             unit = cohort_unit(node.analyte)
             k = _clinical.in_unit(node.analyte, node.threshold, unit) * SCALE
-            v = self.lab_value(node.analyte)
-            inner = self.censored_compare(v, b.col(f"{node.analyte}_cmp"), node.op, k)
-            return b.case(
-                [
-                    (b.not_(self.lab_usable(node.analyte)), None),
-                    (b.is_null(b.col(node.analyte)), None),
-                ],
-                inner,
-            )
+            v = self.lab_value(node.analyte)  # null when missing or stale
+            return self.censored_compare(v, self.cmp_column(node.analyte), node.op, k)
         if isinstance(node, LabUlnCompare):
             unit = cohort_unit(node.analyte)
             uln_col = b.col(f"{node.analyte}_uln")
             v = self.lab_value(node.analyte)
-            cmp_col = b.col(f"{node.analyte}_cmp")
+            cmp_col = self.cmp_column(node.analyte)
             p, q = node.factor.numerator, node.factor.denominator
             vq = b.mul(v, q)
             up = b.mul(b.scaled(uln_col, SCALE), p)
@@ -387,21 +396,12 @@ class _Compiler:
                 otherwise = self.censored_compare(vq, cmp_col, node.op, k)
             else:
                 otherwise = None
-            return b.case(
-                [
-                    (b.not_(self.lab_usable(node.analyte)), None),
-                    (b.is_null(b.col(node.analyte)), None),
-                    (b.is_not_null(uln_col), with_col),
-                ],
-                otherwise,
-            )
+            return b.case([(b.is_not_null(uln_col), with_col)], otherwise)
         if isinstance(node, LabDetected):
             a = node.analyte
             det = b.col(f"{a}_detected")
-            cmp_col = b.col(f"{a}_cmp")
-            below = self.known(
-                b.or_(b.cmp(cmp_col, "==", b.lit("<")), b.cmp(cmp_col, "==", b.lit("<=")))
-            )
+            cmp_col = self.cmp_column(a)
+            below = b.lit(False) if cmp_col is None else self.known(b.in_(cmp_col, ["<", "<="]))
             return b.case(
                 [
                     (b.not_(self.lab_usable(a)), None),
@@ -556,11 +556,9 @@ class _Compiler:
             unit, rows = table.labs[item]
             f = _clinical.factor(analyte, unit, cohort_unit(analyte))
             v = self.lab_value(analyte)
-            branches = [
-                (b.not_(self.lab_usable(analyte)), None),
-                (b.is_null(b.col(analyte)), None),
-                (b.is_not_null(b.col(f"{analyte}_cmp")), None),
-            ]
+            branches = [(b.is_null(v), None)]
+            if self.cmp_column(analyte) is not None:  # censored values: no points
+                branches.append((b.is_not_null(self.cmp_column(analyte)), None))
             for p, band in rows:
                 conds = []
                 if band.lower is not None:

@@ -84,7 +84,7 @@ class _Batch:
 def _make_batch(n: int, rng: np.random.Generator, d: date, offset: int) -> Any:
     b = _Batch(n, rng, d, offset)
     r = rng
-    b.put("patient_id", np.char.add("P", (np.arange(n) + offset).astype(str)))
+    b.put("patient_id", np.arange(n, dtype=np.int64) + offset)
     etiology = r.choice(5, n, p=[0.35, 0.15, 0.30, 0.05, 0.15])  # HBV HCV alcohol AIH other
     male_p = np.select([etiology == 2, etiology == 3], [0.85, 0.2], 0.65)
     male = r.random(n) < male_p
@@ -293,7 +293,7 @@ def write_synthetic_cohort(
                 if writer is None:
                     writer = pacsv.CSVWriter(tmp, table.schema)
             elif writer is None:
-                writer = pq.ParquetWriter(tmp, table.schema, compression="zstd")
+                writer = pq.ParquetWriter(tmp, table.schema, compression="lz4")
             writer.write_table(table)
             done += table.num_rows
             if progress is not None:

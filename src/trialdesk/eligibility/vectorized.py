@@ -59,6 +59,17 @@ class PolarsBackend:
         self.types = types
         self.available = available
         self.missing: set[str] = set()
+        self.memos: dict[str, Any] = {}
+
+    def has(self, name: str) -> bool:
+        return name in self.available
+
+    def memo(self, key: str, expr: Any) -> Any:
+        """Compute ``expr`` once, as a helper column, and refer to it."""
+        name = f"__td_{key}"
+        if name not in self.memos:
+            self.memos[name] = expr.alias(name)
+        return self.pl.col(name)
 
     def col(self, name: str) -> Any:
         pl = self.pl
@@ -154,14 +165,23 @@ class PolarsBackend:
 
 
 def polars_criteria(
-    protocol: Protocol, d: date, schema: dict[str, Any]
+    protocol: Protocol, d: date, schema: dict[str, Any], helpers: dict[str, Any] | None = None
 ) -> tuple[list[tuple[str, str, Any]], set[str]]:
     """(criterion id, kind, nullable boolean expression) for every criterion, and the
-    columns the protocol would read that the cohort lacks (read as unknown)."""
+    columns the protocol would read that the cohort lacks (read as unknown).
+
+    Helper columns (``__td_*``: each lab's usable value, computed once) are collected in
+    ``helpers`` (to be added with ``with_columns`` first); without ``helpers`` they are
+    inlined, so the expressions stand alone.
+    """
     import polars as pl
 
     types = cohort_columns(protocol)
     backend = PolarsBackend(types, set(schema))
+    if helpers is not None:
+        backend.memos = helpers
+    else:
+        backend.memo = lambda key, expr: expr  # type: ignore[method-assign]
     comp = _Compiler(backend, protocol, d)
     out = []
     for c in protocol.criteria:
@@ -173,47 +193,70 @@ def polars_criteria(
     return out, backend.missing
 
 
-def screen_frame(protocols: Iterable[Protocol], frame: Any, d: date, prefix: bool = False) -> Any:
-    """Screen every row of a Polars DataFrame/LazyFrame: patient_id, then per protocol
-    ``overall``, ``n_unknown`` and one status column per criterion (prefixed with the NCT id
-    when ``prefix``)."""
+OVERALLS = ("ELIGIBLE", "INELIGIBLE", "INCOMPLETE")
+
+
+def screen_frame(
+    protocols: Iterable[Protocol],
+    frame: Any,
+    d: date,
+    prefix: bool = False,
+    codes: bool = False,
+) -> Any:
+    """Screen every row of a Polars DataFrame/LazyFrame: patient_id, then per protocol one
+    status column per criterion, ``overall`` and ``n_unknown`` (prefixed with the NCT id
+    when ``prefix``).
+
+    Two steps: every criterion's nullable boolean is computed once, then statuses and the
+    overall decision are read from those columns. With ``codes``, statuses are Int8 codes
+    into ``STATUSES`` and overall into ``OVERALLS`` (fast; :func:`prescreen_file` writes them
+    as dictionary-encoded text); otherwise they are Enum text columns.
+    """
     import polars as pl
 
     status_type = pl.Enum(list(STATUSES))
-    overall_type = pl.Enum(["ELIGIBLE", "INELIGIBLE", "INCOMPLETE"])
-    schema = frame.collect_schema() if isinstance(frame, pl.LazyFrame) else frame.schema
-    exprs: list[Any] = [pl.col("patient_id")] if "patient_id" in schema else []
+    overall_type = pl.Enum(list(OVERALLS))
+    lazy = frame.lazy() if isinstance(frame, pl.DataFrame) else frame
+    schema = lazy.collect_schema()
+    keep: list[Any] = [pl.col("patient_id")] if "patient_id" in schema else []
+    truths: list[Any] = []
+    final: list[Any] = list(keep)
+    helpers: dict[str, Any] = {}
     for protocol in protocols:
-        crit, _missing = polars_criteria(protocol, d, dict(schema))
+        crit, _missing = polars_criteria(protocol, d, dict(schema), helpers)
         pre = f"{protocol.nct_id}_" if prefix else ""
-        blocks = []
-        unknowns = []
+        names = []
         for cid, kind, e in crit:
             name = pre + criterion_column(cid)
-            exprs.append(
-                pl.when(e.is_null())
-                .then(pl.lit("UNKNOWN"))
-                .when(e)
-                .then(pl.lit("MET"))
-                .otherwise(pl.lit("NOT_MET"))
-                .cast(status_type)
-                .alias(name)
-            )
-            blocks.append((e == (kind == "exclusion")).fill_null(False))
-            unknowns.append(e.is_null())
-        blocked = pl.any_horizontal(blocks)
-        n_unknown = pl.sum_horizontal([u.cast(pl.Int32) for u in unknowns])
-        exprs.append(
-            pl.when(blocked)
-            .then(pl.lit("INELIGIBLE"))
-            .when(n_unknown > 0)
-            .then(pl.lit("INCOMPLETE"))
-            .otherwise(pl.lit("ELIGIBLE"))
-            .cast(overall_type)
-            .alias(pre + "overall")
+            truths.append(e.alias(name))
+            names.append((name, kind))
+        blocked = pl.any_horizontal(
+            [(pl.col(n) == (k == "exclusion")).fill_null(False) for n, k in names]
         )
-        exprs.append(n_unknown.alias(pre + "n_unknown"))
-    return frame.select(exprs)
+        n_unknown = pl.sum_horizontal([pl.col(n).is_null().cast(pl.Int16) for n, _ in names])
+        for n, _ in names:
+            col = pl.col(n)
+            # 0 MET, 1 NOT_MET, 2 UNKNOWN
+            code = col.is_null().cast(pl.Int8) * 2 + (~col).fill_null(False).cast(pl.Int8)
+            if not codes:
+                code = code.replace_strict(dict(enumerate(STATUSES)), return_dtype=status_type)
+            final.append(code.alias(n))
+        overall = (
+            pl.when(blocked)
+            .then(pl.lit(1, pl.Int8))
+            .when(n_unknown > 0)
+            .then(pl.lit(2, pl.Int8))
+            .otherwise(pl.lit(0, pl.Int8))
+        )
+        if not codes:
+            overall = overall.replace_strict(dict(enumerate(OVERALLS)), return_dtype=overall_type)
+        final.append(overall.alias(pre + "overall"))
+        final.append(n_unknown.alias(pre + "n_unknown"))
+    stage = lazy
+    for helper in helpers.values():  # in order: a helper may use an earlier one
+        stage = stage.with_columns(helper)
+    out = stage.select([*keep, *truths]).select(final)
+    return out if isinstance(frame, pl.LazyFrame) else out.collect()
 
 
 def needed_columns(protocols: Iterable[Protocol]) -> set[str]:
@@ -265,14 +308,15 @@ def prescreen_file(
         else:
             raise CompileError(f"{source}: a cohort is a .parquet or .csv file")
         for batch in batches:
-            result = screen_frame(protocols, batch, d, prefix=prefix)
-            table = result.to_arrow()
+            result = screen_frame(protocols, batch, d, prefix=prefix, codes=True)
+            table = _decode(result)
             if writer is None:
-                writer = pq.ParquetWriter(tmp, table.schema)
+                writer = pq.ParquetWriter(tmp, table.schema, compression="lz4")
             writer.write_table(table)
             for p in protocols:
                 col = (f"{p.nct_id}_" if prefix else "") + "overall"
-                for status, n in result.get_column(col).value_counts().iter_rows():
+                for code, n in result.get_column(col).value_counts().iter_rows():
+                    status = OVERALLS[code]
                     counts[p.nct_id][status] = counts[p.nct_id].get(status, 0) + n
             done += result.height
             if progress is not None:
@@ -291,6 +335,24 @@ def prescreen_file(
         if tmp.exists():
             tmp.unlink()
     return {"rows": done, "counts": counts, "missing_columns": missing}
+
+
+def _decode(result: Any) -> Any:
+    """An Arrow table with Int8 status codes turned into dictionary-encoded text."""
+    import pyarrow as pa
+
+    table = result.to_arrow()
+    statuses, overalls = pa.array(STATUSES), pa.array(OVERALLS)
+    columns = []
+    for name, column in zip(table.column_names, table.columns, strict=True):
+        if pa.types.is_int8(column.type):
+            words = overalls if name.endswith("overall") else statuses
+            column = pa.chunked_array(
+                [pa.DictionaryArray.from_arrays(chunk, words) for chunk in column.chunks],
+                pa.dictionary(pa.int8(), pa.string()),
+            )
+        columns.append(column)
+    return pa.table(columns, names=table.column_names)
 
 
 def _coerce_csv(frame: Any, protocols: list[Protocol]) -> Any:
@@ -340,6 +402,12 @@ class SqlBackend:
         self.types = types
         self.available = available
         self.missing: set[str] = set()
+
+    def has(self, name: str) -> bool:
+        return self.available is None or name in self.available
+
+    def memo(self, key: str, expr: str) -> str:
+        return expr
 
     def col(self, name: str) -> str:
         if self.available is None or name in self.available:
