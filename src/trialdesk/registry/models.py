@@ -133,7 +133,10 @@ class TrialIntervention(models.Model):
 class TrialLocation(models.Model):
     """A site (contactsLocationsModule.locations). Site status can differ from the trial's."""
 
-    trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="locations")
+    # Indexed by ``registry_location_trial`` (trial first, covering the position columns).
+    trial = models.ForeignKey(
+        Trial, on_delete=models.CASCADE, related_name="locations", db_index=False
+    )
     position = models.PositiveSmallIntegerField()
     facility = models.TextField(blank=True, default="")
     city = models.TextField(blank=True, default="")
@@ -152,6 +155,9 @@ class TrialLocation(models.Model):
             # position and trial; (lat, lon) for boxes too large for cells.
             models.Index(fields=["cell", "lat", "lon", "trial"], name="registry_location_cell"),
             models.Index(fields=["lat", "lon", "trial"], name="registry_location_latlon"),
+            # A trial's sites with their positions, index-only: the per-trial distance check
+            # and the nearest-site lookup never read the wide rows.
+            models.Index(fields=["trial", "cell", "lat", "lon"], name="registry_location_trial"),
             # "Trials by location" and near-city lookup.
             models.Index(fields=["country", "city", "trial"], name="registry_location_place"),
             # Case-insensitive city lookup for ``near_city``.

@@ -50,7 +50,7 @@ SEXES = ("FEMALE", "MALE", "ALL")
 PHASES = tuple(PHASE_BITS)
 MAX_PER_PAGE = 100
 #: Without text, the total is counted up to this many matches (then ``total_exact`` is False).
-COUNT_CAP = 10_000
+COUNT_CAP = 1_000
 #: Days per year used for ages, both for the patient's age and the trials' limits.
 DAYS_PER_YEAR = 365.25
 
@@ -503,8 +503,10 @@ def search(query: SearchQuery) -> SearchPage:
       capped count first); the other is checked per candidate (FTS5 by rowid, sites by
       ``trial_id``); filters on the trial row apply by primary key;
     - bm25 is computed only for candidates that pass every filter; the total comes from
-      ``COUNT(*) OVER ()`` in the same statement. Without text or distance the page is read
-      in NCT id order and the total counted up to ``COUNT_CAP``.
+      ``COUNT(*) OVER ()`` in the same statement;
+    - without text, unless the sites in range are few, the page is read in NCT id order from
+      a covering index, each trial's sites checked by ``trial_id``, and the total counted up
+      to ``COUNT_CAP`` (``total_exact`` False beyond).
     """
     from django.db import connection
 
@@ -521,7 +523,7 @@ def search(query: SearchQuery) -> SearchPage:
     plan = _Plan(query, text, origin, vendor)
     offset = (query.page - 1) * query.per_page
     with connection.cursor() as cursor:
-        if plan.ranked or plan.located or plan.fts_expr:
+        if plan.ranked or plan.fts_expr or (plan.located and plan.few_sites(cursor)):
             rows, total = plan.run_windowed(cursor, offset)
             exact = True
         else:
@@ -579,7 +581,8 @@ class _Plan:
         # Sites within range: SQL on alias ``l``.
         self.located = origin is not None and query.within_km is not None
         self.site_sql, self.site_params = "", []
-        self.box_sql, self.box_params = "", []
+        self.seek_sql, self.seek_params = "", []
+        self.check_sql, self.check_params = "", []
         self.by_cell = ""
         if self.located:
             self._site_filter(origin, query.within_km)
@@ -626,32 +629,53 @@ class _Plan:
 
     def _site_filter(self, origin: tuple[float, float], within_km: float) -> None:
         box = geo.bounding_box(origin[0], origin[1], within_km)
-        parts, params = [], []
+        box_sql = (
+            "l.lat BETWEEN %s AND %s AND ("
+            + " OR ".join("l.lon BETWEEN %s AND %s" for _ in box.lon_ranges)
+            + ")"
+        )
+        box_params: list[Any] = [box.min_lat, box.max_lat]
+        for west, east in box.lon_ranges:
+            box_params.extend([west, east])
+        distance_sql = f"{_distance_sql(self.vendor)} <= %s"
+        distance_params = [*_distance_params(self.vendor, origin), within_km]
+        # Per trial (sites found by trial_id): the box, then the distance.
+        self.check_sql = f"{box_sql} AND {distance_sql}"
+        self.check_params = [*box_params, *distance_params]
+        # Sites found by position: grid-cell ranges (index seeks), the box, the distance.
         ranges = geo.cell_ranges(box)
         if ranges is not None:
-            parts.append("(" + " OR ".join("l.cell BETWEEN %s AND %s" for _ in ranges) + ")")
-            for first, last in ranges:
-                params.extend([first, last])
-        parts.append("l.lat BETWEEN %s AND %s")
-        params.extend([box.min_lat, box.max_lat])
-        parts.append("(" + " OR ".join("l.lon BETWEEN %s AND %s" for _ in box.lon_ranges) + ")")
-        for west, east in box.lon_ranges:
-            params.extend([west, east])
-        self.box_sql, self.box_params = " AND ".join(parts), params
-        # SQLite, without statistics, prefers the latitude band: make it seek by cell.
-        self.by_cell = " INDEXED BY registry_location_cell" if ranges is not None else ""
-        self.site_sql = f"{self.box_sql} AND {_distance_sql(self.vendor)} <= %s"
-        self.site_params = [*params, *_distance_params(self.vendor, origin), within_km]
+            cells = "(" + " OR ".join("l.cell BETWEEN %s AND %s" for _ in ranges) + ")"
+            self.seek_sql = f"{cells} AND {box_sql}"
+            self.seek_params = [*(v for r in ranges for v in r), *box_params]
+            # SQLite, without statistics, prefers the latitude band: make it seek by cell.
+            self.by_cell = " INDEXED BY registry_location_cell"
+        else:
+            self.seek_sql, self.seek_params = box_sql, box_params
+        self.site_sql = f"{self.seek_sql} AND {distance_sql}"
+        self.site_params = [*self.seek_params, *distance_params]
 
     # ------------------------------------------------------------------ statements
 
     def _filters(self) -> tuple[str, list[Any]]:
         return " AND ".join(self.where), list(self.params)
 
+    def few_sites(self, cursor) -> bool:
+        """Whether the sites in range are few enough to drive the query (SQLite probes)."""
+        return self.vendor == "sqlite" and self._probe_sites(cursor) < PROBE_CAP
+
     def run_plain(self, cursor, offset: int):
-        """No text, no distance: NCT id order, stop after the page; total counted to a cap."""
+        """No text: NCT id order (the covering indexes), stop after the page; a distance is
+        checked per trial on its sites; the total is counted up to ``COUNT_CAP``."""
         where, params = self._filters()
-        where = f" WHERE {where}" if where else ""
+        conds = [where] if where else []
+        if self.located:
+            conds.append(
+                "EXISTS (SELECT 1 FROM registry_triallocation l "
+                f"WHERE l.trial_id = t.id AND {self.check_sql})"
+            )
+            params.extend(self.check_params)
+        where = " WHERE " + " AND ".join(conds) if conds else ""
         cursor.execute(
             f"SELECT {_SELECT_COLUMNS}, NULL FROM registry_trial t{where} "
             "ORDER BY t.nct_id LIMIT %s OFFSET %s",
@@ -708,9 +732,9 @@ class _Plan:
         if self.located:
             conds.append(
                 "EXISTS (SELECT 1 FROM registry_triallocation l "
-                f"WHERE l.trial_id = t.id AND {self.site_sql})"
+                f"WHERE l.trial_id = t.id AND {self.check_sql})"
             )
-            params.extend(self.site_params)
+            params.extend(self.check_params)
         sql = f"SELECT t.id, t.nct_id, {score} AS score FROM {froms}"
         if conds:
             sql += " WHERE " + " AND ".join(conds)
@@ -745,13 +769,13 @@ class _Plan:
             conds.append("registry_trial_fts MATCH %s")
             head.append(self.fts_expr)
             if self.located:
-                tail.extend(self.site_params)
+                tail.extend(self.check_params)
         if where:
             conds.append(where)
         if self.located and not located_first:
             conds.append(
                 "EXISTS (SELECT 1 FROM registry_triallocation l "
-                f"WHERE l.trial_id = t.id AND {self.site_sql})"
+                f"WHERE l.trial_id = t.id AND {self.check_sql})"
             )
         sql = f"SELECT t.id, t.nct_id, {score} AS score FROM {froms}"
         if conds:
@@ -769,8 +793,8 @@ class _Plan:
     def _probe_sites(self, cursor) -> int:
         cursor.execute(
             f"SELECT COUNT(*) FROM (SELECT 1 FROM registry_triallocation l{self.by_cell} "
-            f"WHERE {self.box_sql} LIMIT %s) c",
-            [*self.box_params, PROBE_CAP],
+            f"WHERE {self.seek_sql} LIMIT %s) c",
+            [*self.seek_params, PROBE_CAP],
         )
         return cursor.fetchone()[0]
 
@@ -802,20 +826,31 @@ def _hits(rows, origin, scored: bool) -> list[SearchHit]:
     nearest: dict[int, Site] = {}
     if origin is not None and rows:
         ids = [r[0] for r in rows]
+        marks = ", ".join(["%s"] * len(ids))
+        best: dict[int, tuple[float, int]] = {}
         with connection.cursor() as cursor:
+            # Positions from the covering (trial, cell, lat, lon) index, then the details of
+            # each trial's nearest site only.
             cursor.execute(
-                "SELECT trial_id, facility, city, state, country, status, lat, lon "
-                "FROM registry_triallocation WHERE lat IS NOT NULL AND lon IS NOT NULL "
-                f"AND trial_id IN ({', '.join(['%s'] * len(ids))})",
+                "SELECT trial_id, id, lat, lon FROM registry_triallocation "
+                f"WHERE trial_id IN ({marks}) AND lat IS NOT NULL AND lon IS NOT NULL",
                 ids,
             )
-            for trial_id, facility, city, state, country, status, lat, lon in cursor.fetchall():
+            for trial_id, site_id, lat, lon in cursor.fetchall():
                 d = geo.haversine_km(origin[0], origin[1], lat, lon)
-                best = nearest.get(trial_id)
-                if best is None or d < best.distance_km:
+                if trial_id not in best or (d, site_id) < best[trial_id]:
+                    best[trial_id] = (d, site_id)
+            if best:
+                cursor.execute(
+                    "SELECT trial_id, facility, city, state, country, status, lat, lon "
+                    f"FROM registry_triallocation WHERE id IN ({', '.join(['%s'] * len(best))})",
+                    [site_id for _, site_id in best.values()],
+                )
+                for trial_id, facility, city, state, country, status, lat, lon in cursor:
                     nearest[trial_id] = Site(
-                        facility, city, state, country, status, lat, lon, round(d, 3)
-                    )
+                        facility, city, state, country, status, lat, lon,
+                        round(best[trial_id][0], 3),
+                    )  # fmt: skip
     return [
         SearchHit(
             nct_id=nct_id,
