@@ -79,6 +79,8 @@ class Trial(models.Model):
             # in NCT id order (by status, or over all trials), never from the wide rows.
             models.Index(fields=[*_FILTERS_BY_STATUS], name="registry_trial_by_status"),
             models.Index(fields=[*_FILTERS_BY_NCT], name="registry_trial_by_nct"),
+            # The same by id: full-text and site candidates (ids) are filtered from the index.
+            models.Index(fields=["id", *_FILTERS_BY_NCT], name="registry_trial_by_id"),
             models.Index(fields=["study_type"], name="registry_trial_type"),
             models.Index(fields=["sex"], name="registry_trial_sex"),
             models.Index(fields=["phase_mask"], name="registry_trial_phase"),

@@ -548,6 +548,8 @@ def _condition_words(query: SearchQuery) -> list[str]:
 
 
 _SELECT_COLUMNS = "t.id, t.nct_id, t.brief_title, t.overall_status, t.phases, t.conditions_text"
+#: SQLite looks candidates up in the narrow covering index, not in the wide table rows.
+_BY_ID = " INDEXED BY registry_trial_by_id"
 #: Candidate sets are compared by counting each up to this many rows.
 PROBE_CAP = 2000
 
@@ -754,7 +756,7 @@ class _Plan:
             # Trials with a site in range drive; the FTS5 table is checked by rowid.
             froms = (
                 f"(SELECT DISTINCT l.trial_id AS id FROM registry_triallocation l{self.by_cell} "
-                f"WHERE {self.site_sql}) c CROSS JOIN registry_trial t ON t.id = c.id"
+                f"WHERE {self.site_sql}) c CROSS JOIN registry_trial t{_BY_ID} ON t.id = c.id"
             )
             head.extend(self.site_params)
             if self.fts_expr:
@@ -764,7 +766,8 @@ class _Plan:
         else:
             # Full-text matches drive; each candidate's sites are checked by trial_id.
             froms = (
-                "registry_trial_fts CROSS JOIN registry_trial t ON t.id = registry_trial_fts.rowid"
+                f"registry_trial_fts CROSS JOIN registry_trial t{_BY_ID} "
+                "ON t.id = registry_trial_fts.rowid"
             )
             conds.append("registry_trial_fts MATCH %s")
             head.append(self.fts_expr)
