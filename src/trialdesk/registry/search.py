@@ -651,7 +651,8 @@ class _Plan:
             self.seek_sql = f"{cells} AND {box_sql}"
             self.seek_params = [*(v for r in ranges for v in r), *box_params]
             # SQLite, without statistics, prefers the latitude band: make it seek by cell.
-            self.by_cell = " INDEXED BY registry_location_cell"
+            if self.vendor == "sqlite":
+                self.by_cell = " INDEXED BY registry_location_cell"
         else:
             self.seek_sql, self.seek_params = box_sql, box_params
         self.site_sql = f"{self.seek_sql} AND {distance_sql}"
