@@ -196,3 +196,12 @@ def test_raw_studies_keeps_each_studys_own_text():
     assert [json.loads(text) for _, text in items] == [a, b]
     assert _raw_studies(b"\xef\xbb\xbf" + json.dumps(a).encode()) == [(a, json.dumps(a))]
     assert _raw_studies(b"[]") == []
+
+
+def test_optimize_after_import_keeps_search_working(tmp_path):
+    path = write_json(tmp_path / "a.json", [make_study("NCT00000051", title="Chondrocytes")])
+    report = import_paths([path], optimize=True)
+    assert report.ok
+    assert [h.nct_id for h in search(SearchQuery(text="chondrocytes")).results] == [
+        "NCT00000051"
+    ]

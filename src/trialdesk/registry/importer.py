@@ -127,11 +127,15 @@ def import_paths(
     *,
     progress: Callable[[ImportProgress], None] | None = None,
     workers: int | None = None,
+    optimize: bool | None = None,
 ) -> ImportReport:
     """Import every JSON source under ``paths`` (files, folders, .zip) into the registry.
 
     Each source is one transaction: all of its studies or none. A path that does not exist
     or an unreadable archive is reported as a failure of that path; the others still import.
+
+    After 10,000 or more trials written (or with ``optimize=True``) the SQLite full-text
+    index is merged (``optimize_index``), which makes searches faster.
 
     Reading and validating (pydantic) is CPU-bound, so with several sources it runs in
     ``workers`` processes (default: one per CPU, at most 4; 0 = in this process) while this
@@ -162,8 +166,30 @@ def import_paths(
                     elapsed=time.perf_counter() - start,
                 )
             )
+    if optimize is None:
+        optimize = report.created + report.updated >= OPTIMIZE_AFTER
+    if optimize:
+        optimize_index()
     report.seconds = time.perf_counter() - start
     return report
+
+
+#: After writing this many trials, ``import_paths`` merges the SQLite full-text index.
+OPTIMIZE_AFTER = 10_000
+
+
+def optimize_index() -> None:
+    """SQLite: merge the FTS5 index into one segment (``'optimize'``; a candidate check by
+    rowid then seeks once instead of once per segment, several times faster) and let
+    SQLite refresh its planner statistics (``PRAGMA optimize``). PostgreSQL: nothing."""
+    from django.db import connection, transaction
+
+    if connection.vendor != "sqlite":
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("INSERT INTO registry_trial_fts(registry_trial_fts) VALUES ('optimize')")
+    with connection.cursor() as cursor:
+        cursor.execute("PRAGMA optimize")
 
 
 def import_bytes(data: bytes, source: str) -> ImportReport:
