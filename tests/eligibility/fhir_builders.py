@@ -12,8 +12,6 @@ import itertools
 from datetime import date, timedelta
 from typing import Any
 
-import pytest
-
 SCREEN = date(2026, 11, 20)
 LOINC = "http://loinc.org"
 UCUM = "http://unitsofmeasure.org"
@@ -188,11 +186,3 @@ def cirrhosis_labs(
     if hbv is not None:
         out.append(obs("29615-2", hbv[1], "[IU]/mL", days, comparator=hbv[0]))
     return out
-
-
-@pytest.fixture
-def fhir() -> Any:
-    """The builders, for tests: fhir.obs(...), fhir.cond(...), fhir.bundle(...)."""
-    import sys
-
-    return sys.modules[__name__]

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 import yaml
 from click.testing import CliRunner
+from fhir_builders import ICD10CM, SCREEN, SNOMED, bundle, cirrhosis_labs, cond
 
-from conftest import ICD10CM, SCREEN, SNOMED, bundle, cirrhosis_labs, cond
 from trialdesk.cli import main
 from trialdesk.eligibility import load_patient, screen
 from trialdesk.eligibility.patient import PatientError

@@ -11,8 +11,7 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
-
-from conftest import (
+from fhir_builders import (
     ATC,
     ICD10CM,
     RXNORM,
@@ -27,6 +26,7 @@ from conftest import (
     proc,
     research,
 )
+
 from trialdesk.eligibility import screen
 from trialdesk.eligibility.fhir import patient_from_bundle
 from trialdesk.eligibility.patient import PatientError

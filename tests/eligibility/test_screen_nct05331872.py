@@ -9,8 +9,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import pytest
+from fhir_builders import ICD10CM, SCREEN, SNOMED, bundle, cirrhosis_labs, cond
 
-from conftest import ICD10CM, SCREEN, SNOMED, bundle, cirrhosis_labs, cond
 from trialdesk.eligibility import screen
 from trialdesk.eligibility.fhir import patient_from_bundle
 from trialdesk.protocol import load_protocol
