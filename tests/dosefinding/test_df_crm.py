@@ -63,7 +63,7 @@ def _quad_posterior(crm: CRM, n, y):
 def test_posterior_mean_agrees_with_adaptive_quadrature(model):
     crm = CRM(skeleton=SKEL, target=0.25, model=model)
     rng = np.random.default_rng(5)
-    for _ in range(6):
+    for _ in range(3):
         n = rng.integers(0, 4, 5) * 3
         n[0] += 3
         y = np.array([rng.integers(0, k + 1) for k in n])
@@ -125,3 +125,28 @@ def test_bad_parameters_named(kw, name):
 def test_state_dose_count_mismatch():
     with pytest.raises(DoseFindingError, match="doses"):
         CRM(skeleton=SKEL, target=0.25).decide(TrialState.empty(3))
+
+
+def test_cheung_trial_dose_by_dose_and_estimate_by_estimate():
+    # Cheung (2011) ch. 3 example (skeleton 0.05..0.55, target 0.25, logistic, a0 = 3):
+    # patients at levels 3, 5, 5, 3, 4 with outcomes N N T N N, each dose the CRM's own
+    # recommendation. Reference values: dfcrm::crm (R integrate(), method = "bayes"),
+    # transcribed from cran/dfcrm R/dfcrm.R and run in R 4.2.2 — beta_hat, posterior
+    # variance, and the recommended dose after each patient. The final row is Cheung's
+    # p. 21 result (beta_hat = 0.28, next dose 4).
+    ref = [
+        (0.598699, 0.823450, 5),
+        (0.934874, 0.589818, 5),
+        (0.043501, 0.205387, 3),
+        (0.181631, 0.122523, 4),
+        (0.279461, 0.090703, 4),
+    ]
+    crm = CRM(skeleton=SKEL, target=0.25, model="logistic", a0=3)
+    seq = ["3N", "5N", "5T", "3N", "4N"]
+    for i, (beta, var, dose) in enumerate(ref):
+        d = crm.next_dose(" ".join(seq[: i + 1]))
+        assert abs(d.details["beta_mean"] - beta) < 5e-6
+        assert abs(d.details["beta_var"] - var) < 5e-6
+        assert d.next_dose == dose
+        if i + 1 < len(seq):  # the next patient got the recommended dose
+            assert int(seq[i + 1][0]) == dose

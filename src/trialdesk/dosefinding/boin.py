@@ -260,17 +260,50 @@ class BOIN(Design):
         elim = self.eliminated_from(state)
         if elim == 1 or self._extrasafe_stop(state):
             return None, "No MTD: the lowest dose is too toxic."
-        idx = [j for j in range(self.doses) if state.n[j] > 0 and (elim is None or j + 1 < elim)]
+        idx = tuple(
+            j for j in range(self.doses) if state.n[j] > 0 and (elim is None or j + 1 < elim)
+        )
         if not idx:
             return None, "No MTD: no admissible dose has been given."
-        n = np.array([state.n[j] for j in idx], dtype=float)
-        y = np.array([state.y[j] for j in idx], dtype=float)
-        phat = (y + 0.05) / (n + 0.1)
-        var = (y + 0.05) * (n - y + 0.05) / ((n + 0.1) ** 2 * (n + 0.1 + 1))
-        iso = pava(phat, 1 / var) + np.arange(1, len(phat) + 1) * 1e-10
-        k = int(np.argmin(np.abs(iso - self.target)))
+        k, est = _isotonic_choice(
+            tuple(state.n[j] for j in idx), tuple(state.y[j] for j in idx), self.target
+        )
         mtd = idx[k] + 1
         return mtd, (
-            f"Dose {mtd} is the MTD: its isotonic DLT estimate {iso[k]:.3f} is the closest to "
+            f"Dose {mtd} is the MTD: its isotonic DLT estimate {est:.3f} is the closest to "
             f"the target {self.target:g}."
         )
+
+
+@lru_cache(maxsize=200_000)
+def _isotonic_choice(n: tuple[int, ...], y: tuple[int, ...], target: float) -> tuple[int, float]:
+    """Index (into the admissible doses) chosen by ``BOIN::select.mtd`` and its estimate.
+
+    phat = (y + 0.05) / (n + 0.1), weights 1 / var, PAVA, then + index x 1e-10 so that
+    pooled ties go to the higher dose below the target and the lower dose above it.
+    """
+    phat = [(yy + 0.05) / (nn + 0.1) for nn, yy in zip(n, y, strict=True)]
+    w = [
+        ((nn + 0.1) ** 2 * (nn + 0.1 + 1)) / ((yy + 0.05) * (nn - yy + 0.05))
+        for nn, yy in zip(n, y, strict=True)
+    ]
+    iso = _pava_list(phat, w)
+    iso = [v + (i + 1) * 1e-10 for i, v in enumerate(iso)]
+    k = min(range(len(iso)), key=lambda i: (abs(iso[i] - target), i))
+    return k, iso[k]
+
+
+def _pava_list(x: list[float], w: list[float]) -> list[float]:
+    """Pure-Python PAVA with the same pooling order as :func:`pava` (fast for few doses)."""
+    x = list(x)
+    lvl = list(range(len(x)))
+    while True:
+        i = next((i for i in range(len(x) - 1) if x[i + 1] < x[i]), None)
+        if i is None:
+            return x
+        a, b = lvl[i], lvl[i + 1]
+        sel = [j for j in range(len(x)) if lvl[j] == a or lvl[j] == b]
+        m = sum(x[j] * w[j] for j in sel) / sum(w[j] for j in sel)
+        for j in sel:
+            x[j] = m
+            lvl[j] = a
