@@ -150,6 +150,117 @@ def screen(
         _print_result(result)
 
 
+_RANK = {"ELIGIBLE": 0, "INCOMPLETE": 1, "INELIGIBLE": 2}
+
+
+def match_patient(person, when: date | None) -> list[dict]:  # noqa: ANN001
+    """Screen ``person`` against every registry trial (Django must be set up).
+
+    Order: ELIGIBLE, INCOMPLETE, INELIGIBLE, then trials without a protocol.yaml ("no
+    computable criteria"); within each, fewest unknown criteria first, then NCT id.
+    """
+    from trialdesk.eligibility import screen as run_screen
+    from trialdesk.protocol import ProtocolError, load_protocol, protocols_dir
+    from trialdesk.registry.models import Trial
+
+    base = protocols_dir()
+    rows: list[dict] = []
+    for nct_id, title in Trial.objects.order_by("nct_id").values_list("nct_id", "brief_title"):
+        path = base / nct_id / "protocol.yaml"
+        row: dict = {"trial": nct_id, "title": title}
+        if not path.is_file():
+            row.update(overall="no computable criteria", unknown=None, rank=3)
+        else:
+            try:
+                protocol = load_protocol(path)
+            except ProtocolError as exc:
+                row.update(overall="protocol error", error=str(exc), unknown=None, rank=4)
+            else:
+                result = run_screen(protocol, person, when)
+                row.update(
+                    overall=result.overall,
+                    unknown=result.unknown_count,
+                    rank=_RANK[result.overall],
+                    blocking=[c.id for c in result.criteria if c.blocks],
+                    pending_attestations=len(result.pending_attestations),
+                    missing=list(result.missing),
+                )
+        rows.append(row)
+    rows.sort(
+        key=lambda r: (r["rank"], r["unknown"] if r["unknown"] is not None else 0, r["trial"])
+    )
+    for r in rows:
+        r.pop("rank")
+    return rows
+
+
+@click.command()
+@click.argument("patient", type=click.Path(exists=True, dir_okay=False))
+@click.option("--date", "screening_date", metavar="YYYY-MM-DD", help="Screening date.")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@click.option(
+    "--complete-history/--no-complete-history",
+    default=None,
+    help="Treat the record as listing every condition, procedure and medication.",
+)
+@click.option(
+    "--attest",
+    multiple=True,
+    metavar="ID=yes|no",
+    help="An investigator attestation (applies to every trial with that id).",
+)
+def match(
+    patient: str,
+    screening_date: str | None,
+    as_json: bool,
+    complete_history: bool | None,
+    attest: tuple[str, ...],
+) -> None:
+    """Every trial in the registry for one PATIENT: eligible first, then fewest unknowns."""
+    from trialdesk.cli._django import setup
+
+    person = _load_patient(patient, complete_history, attest)
+    when = _parse_date(screening_date)
+    setup()
+    rows = match_patient(person, when)
+    if as_json:
+        click.echo(
+            json.dumps(
+                {
+                    "patient": person.id,
+                    "screening_date": (when or person.screening_date or date.today()).isoformat(),
+                    "trials": rows,
+                },
+                ensure_ascii=False,
+            )
+        )
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"Trials for patient {person.id}", expand=True)
+    table.add_column("trial", no_wrap=True)
+    table.add_column("overall", no_wrap=True)
+    table.add_column("unknown", justify="right")
+    table.add_column("title / why")
+    for r in rows:
+        style = _STYLE.get(r["overall"], "dim")
+        why = r["title"]
+        if r.get("blocking"):
+            why += f" [red](excluded by {', '.join(r['blocking'])})[/]"
+        if r.get("error"):
+            why += f" [red]{r['error']}[/]"
+        table.add_row(
+            r["trial"],
+            f"[{style}]{r['overall']}[/]",
+            "" if r["unknown"] is None else str(r["unknown"]),
+            why,
+        )
+    Console().print(table)
+    if not rows:
+        click.echo("The registry has no trials (import some with 'trialdesk registry import').")
+
+
 def _progress_bar(label: str):  # noqa: ANN202
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
@@ -276,4 +387,4 @@ def cohort_synth(n: int, out: str, seed: int, screening_date: str | None) -> Non
     click.echo(f"wrote {n} patients to {out}")
 
 
-COMMANDS = [screen, prescreen, cohort_sql_command, cohort_synth]
+COMMANDS = [screen, match, prescreen, cohort_sql_command, cohort_synth]
