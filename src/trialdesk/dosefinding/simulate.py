@@ -136,16 +136,18 @@ def run_trials(
     for j in range(auto.max_cohorts):
         d = auto.dose[cur]
         live = d >= 0
-        if not live.all():
+        n_live = int(np.count_nonzero(live))
+        if n_live == 0:
+            break
+        if n_live < 0.75 * len(cur):  # drop finished trials once enough have finished
             out[idx[~live]] = cur[~live]
             idx, cur, d = idx[live], cur[live], d[live]
-            if len(idx) == 0:
-                break
-        pt = p_ext[d]
-        k = np.zeros(len(idx), dtype=np.int32)
-        for m in range(c):
-            col = ucols[j * c + m][idx] if u is not None else rng.random(len(idx), np.float32)
-            k += col < pt
+        pt = p_ext[d]  # finished trials (d = -1) get p = -1: no DLTs, node unchanged
+        if u is not None:
+            block = ucols[j * c : (j + 1) * c][:, idx]
+        else:
+            block = rng.random((c, len(idx)), np.float32)
+        k = (block < pt).sum(axis=0, dtype=np.int32)
         cur = auto.step(cur, k)
     out[idx] = cur
     return out
