@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from trialdesk.registry import views
+from trialdesk.registry import prescreen, views
 
 app_name = "registry"
 
@@ -13,4 +13,5 @@ urlpatterns = [
     path("locations/<str:country>/<str:city>/", views.place, name="city"),
     # Only well-formed NCT ids match; anything else under /trials/ is a 404.
     re_path(r"^(?P<nct_id>NCT\d{8})/$", views.trial_detail, name="trial"),
+    re_path(r"^(?P<nct_id>NCT\d{8})/check/?$", prescreen.check, name="check"),
 ]
