@@ -242,3 +242,19 @@ def test_near_city_suggestions_are_the_busiest_cities(client, import_records, mo
     monkeypatch.setattr(views.city_suggestions, "__defaults__", (1,))
     html = get(client, "")
     assert re.findall(r'<option value="([^"]+)"></option>', html) == ["Paris, France"]
+
+
+def test_a_capped_count_reads_more_than(client, import_records, monkeypatch, page_text):
+    """Without text, the registry counts matches only up to ``search.COUNT_CAP``."""
+    from trialdesk.registry import search as registry_search
+
+    studies = [small_study(n) for n in range(5)]
+    for study in studies:
+        study["protocolSection"]["contactsLocationsModule"] = {
+            "locations": [{"facility": "Lyon site", "city": "Lyon", "country": "France"}]
+        }
+    import_records(*studies)
+    monkeypatch.setattr(registry_search, "COUNT_CAP", 2)
+    assert "More than 2 trials found" in page_text(get(client, "per_page=1"))
+    # The location pages show 20 a page, so the count runs to at least 20: exact here.
+    assert "5 trials." in page_text(get_page(client, "/trials/locations/France/Lyon/"))
