@@ -134,3 +134,20 @@ def test_full_trial_simulation_agrees_with_exact_enumeration(design):
         assert abs(a - b) < 4.5 * max(se, 5e-4)
     assert abs(ex.mean_n - mc.mean_n) < 0.1
     assert abs(ex.pct_above_mtd - mc.pct_above_mtd) < 1.0
+
+
+def test_3p3_without_deescalation_selection_closed_form():
+    # Lin & Shih (2001), traditional 3+3 without de-escalation: with
+    # e_i = (1-p_i)^3 + 3 p_i (1-p_i)^2 (1-p_i)^3 the probability of escalating past dose i,
+    # P(MTD = i) = e_1 ... e_i (1 - e_{i+1}), P(MTD = K) = e_1 ... e_K, P(none) = 1 - e_1.
+    truth = (0.1, 0.2, 0.35, 0.5)
+    e = [_p_escalate_past_first(p) for p in truth]
+    expect = []
+    run = 1.0
+    for i in range(4):
+        run *= e[i]
+        expect.append(run * (1 - e[i + 1]) if i < 3 else run)
+    design = ThreePlusThree(doses=4, allow_deescalation=False, confirm_top_dose=False)
+    ex = exact_oc(design, truth, 3, 8, target=0.3)
+    assert np.allclose(ex.prob_select, expect, atol=1e-12)
+    assert abs(ex.prob_no_mtd - (1 - e[0])) < 1e-12

@@ -42,10 +42,11 @@ def test_summary_counts():
 
 
 def test_variant_without_deescalation_stops_at_once():
+    # Lin & Shih (2001) A+B without de-escalation: too toxic at dose i -> MTD = dose i - 1
     d = ThreePlusThree(doses=4, allow_deescalation=False).next_dose("1NNN 2NNN 3TTN")
-    assert d.stop and d.mtd is None  # dose 2 never had 6 patients: not cleared
-    d = ThreePlusThree(doses=4, allow_deescalation=False).next_dose("1NNN 2NTN 2NNN 3TTN")
-    assert d.stop and d.mtd == 2
+    assert d.stop and d.mtd == 2 and "without de-escalation" in d.reason
+    d = ThreePlusThree(doses=4, allow_deescalation=False).next_dose("1TTN")
+    assert d.stop and d.mtd is None
 
 
 def test_variant_two_plus_four():

@@ -166,7 +166,17 @@ class ThreePlusThree(Design):
                 None, f"Stop, no MTD: {toxic} and it is the lowest dose.", self.name, summary
             )
         below_n, _below_y = state.n[d - 2], state.y[d - 2]
-        if not self.allow_deescalation or below_n >= AB:
+        if not self.allow_deescalation:
+            # Lin & Shih (2001), A+B without de-escalation: the next lower dose is the MTD
+            return Decision(
+                None,
+                f"Stop: {toxic}; without de-escalation the next lower dose {d - 1} "
+                f"({state.y[d - 2]}/{state.n[d - 2]}) is the MTD.",
+                self.name,
+                summary,
+                mtd=d - 1,
+            )
+        if below_n >= AB:
             mtd = self._mtd_below(state, d)
             if mtd is None:
                 return Decision(
