@@ -18,7 +18,7 @@ import numpy as np
 from trialdesk.dosefinding.design import Design, check_int
 from trialdesk.dosefinding.errors import DoseFindingError
 from trialdesk.dosefinding.rules import StopAtN
-from trialdesk.dosefinding.state import Decision, TrialState
+from trialdesk.dosefinding.state import TrialState
 
 
 class Automaton:
@@ -39,7 +39,6 @@ class Automaton:
         self.n_doses = design.n_doses
         self._index: dict[tuple, int] = {}
         self.states: list[TrialState] = []
-        self.decisions: list[Decision] = []
         cap = 1024
         self.trans = np.full((cap, cohort_size + 1), -1, dtype=np.int32)
         self.dose = np.full(cap, -1, dtype=np.int32)  # 0-based dose to treat; -1 = stopped
@@ -74,7 +73,6 @@ class Automaton:
             self._grow()
         self._index[key] = i
         self.states.append(state)
-        self.decisions.append(decision)
         self.n[i] = state.n
         self.y[i] = state.y
         if decision.next_dose is None:
