@@ -205,3 +205,10 @@ def test_sql_runs_on_postgresql_and_agrees():
             polars_rows = screen_frame([protocol], frame, D).sort("patient_id")
             for got, want in zip(rows, polars_rows.iter_rows(), strict=True):
                 assert tuple(str(x) for x in got) == tuple(str(x) for x in want), protocol.nct_id
+
+
+def test_spark_dialect_quotes_and_date_differences():
+    sql = cohort_sql(PROTOCOLS[0], D, dialect="spark")
+    assert "`exc_4_2`" in sql and '"' not in sql
+    assert "datediff(" in sql and "DOUBLE PRECISION" not in sql
+    assert "datediff(" not in cohort_sql(PROTOCOLS[0], D)

@@ -350,14 +350,24 @@ def prescreen(
 @click.argument("nct_id")
 @click.option("--date", "screening_date", metavar="YYYY-MM-DD", help="Screening date.")
 @click.option("--table", default="cohort", show_default=True, help="Table to read.")
-def cohort_sql_command(nct_id: str, screening_date: str | None, table: str) -> None:
+@click.option(
+    "--dialect",
+    type=click.Choice(["duckdb", "postgresql", "spark"]),
+    default="duckdb",
+    show_default=True,
+)
+def cohort_sql_command(nct_id: str, screening_date: str | None, table: str, dialect: str) -> None:
     """Print the SQL (DuckDB / PostgreSQL) that screens a cohort table against NCT_ID."""
     from trialdesk.eligibility.cohort import CompileError
     from trialdesk.eligibility.vectorized import cohort_sql
 
     protocol = _load_protocol(nct_id)
     try:
-        click.echo(cohort_sql(protocol, _parse_date(screening_date) or date.today(), table))
+        click.echo(
+            cohort_sql(
+                protocol, _parse_date(screening_date) or date.today(), table, dialect=dialect
+            )
+        )
     except CompileError as exc:
         raise click.ClickException(str(exc)) from None
 

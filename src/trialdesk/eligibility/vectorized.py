@@ -393,14 +393,24 @@ def _coerce_csv(frame: Any, protocols: list[Protocol]) -> Any:
 # --------------------------------------------------------------------------------------------
 
 
-def _quote(name: str) -> str:
+DIALECTS = ("duckdb", "postgresql", "spark")
+
+
+def _quote(name: str, dialect: str = "duckdb") -> str:
+    if dialect == "spark":
+        return "`" + name.replace("`", "``") + "`"
     return '"' + name.replace('"', '""') + '"'
 
 
 class SqlBackend:
-    def __init__(self, types: dict[str, str], available: set[str] | None) -> None:
+    def __init__(
+        self, types: dict[str, str], available: set[str] | None, dialect: str = "duckdb"
+    ) -> None:
+        if dialect not in DIALECTS:
+            raise CompileError(f"unknown SQL dialect {dialect!r} (known: {', '.join(DIALECTS)})")
         self.types = types
         self.available = available
+        self.dialect = dialect
         self.missing: set[str] = set()
 
     def has(self, name: str) -> bool:
@@ -411,9 +421,15 @@ class SqlBackend:
 
     def col(self, name: str) -> str:
         if self.available is None or name in self.available:
-            return _quote(name)
+            return _quote(name, self.dialect)
         self.missing.add(name)
-        return f"CAST(NULL AS {_SQL_TYPES[self.types.get(name, 'bool')]})"
+        return f"CAST(NULL AS {self.sql_type(self.types.get(name, 'bool'))})"
+
+    def sql_type(self, typ: str) -> str:
+        name = _SQL_TYPES[typ]
+        if self.dialect == "spark":
+            return {"VARCHAR": "STRING", "DOUBLE PRECISION": "DOUBLE"}.get(name, name)
+        return name
 
     def lit(self, v: Any) -> str:
         if v is None:
@@ -478,6 +494,8 @@ class SqlBackend:
         return "(" + " + ".join(xs) + ")"
 
     def days_between(self, a: str, b: str) -> str:
+        if self.dialect == "spark":
+            return f"datediff({a}, {b})"
         return f"({a} - {b})"
 
     def least(self, a: str, b: str) -> str:
@@ -495,16 +513,22 @@ class SqlBackend:
 
 
 def cohort_sql(
-    protocol: Protocol, d: date, table: str = "cohort", columns: Iterable[str] | None = None
+    protocol: Protocol,
+    d: date,
+    table: str = "cohort",
+    columns: Iterable[str] | None = None,
+    dialect: str = "duckdb",
 ) -> str:
     """One SELECT screening every row of ``table`` (DuckDB and PostgreSQL).
 
     ``columns``: the table's columns; those the protocol needs but the table lacks are read
     as NULL (unknown). The result has ``patient_id``, one status column per criterion,
-    ``overall`` and ``n_unknown``.
+    ``overall`` and ``n_unknown``. ``dialect``: duckdb and postgresql (tested) emit the same
+    text; spark quotes with backquotes and subtracts dates with ``datediff`` (not run in the
+    tests: no Spark here).
     """
     types = cohort_columns(protocol)
-    backend = SqlBackend(types, set(columns) if columns is not None else None)
+    backend = SqlBackend(types, set(columns) if columns is not None else None, dialect)
     comp = _Compiler(backend, protocol, d)
     inner = [f"{backend.col('patient_id')} AS patient_id"]
     names = []
@@ -517,19 +541,21 @@ def cohort_sql(
                 expr = comp.compile(c.rule)
             except CompileError as exc:
                 raise CompileError(f"criterion {c.id}: {exc}") from None
-        inner.append(f"{expr} AS {_quote(name)}")
+        inner.append(f"{expr} AS {_quote(name, dialect)}")
         names.append((name, c.kind))
     outer = ["patient_id"]
     for name, _kind in names:
-        q = _quote(name)
+        q = _quote(name, dialect)
         outer.append(
             f"CASE WHEN {q} IS NULL THEN 'UNKNOWN' WHEN {q} THEN 'MET' ELSE 'NOT_MET' END AS {q}"
         )
     blocks = " OR ".join(
-        f"COALESCE({_quote(n)} = {'TRUE' if k == 'exclusion' else 'FALSE'}, FALSE)"
+        f"COALESCE({_quote(n, dialect)} = {'TRUE' if k == 'exclusion' else 'FALSE'}, FALSE)"
         for n, k in names
     )
-    unknown = " + ".join(f"CASE WHEN {_quote(n)} IS NULL THEN 1 ELSE 0 END" for n, _ in names)
+    unknown = " + ".join(
+        f"CASE WHEN {_quote(n, dialect)} IS NULL THEN 1 ELSE 0 END" for n, _ in names
+    )
     outer.append(
         f"CASE WHEN {blocks} THEN 'INELIGIBLE' WHEN ({unknown}) > 0 THEN "
         f"'INCOMPLETE' ELSE 'ELIGIBLE' END AS overall"
