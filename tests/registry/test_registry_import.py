@@ -202,6 +202,4 @@ def test_optimize_after_import_keeps_search_working(tmp_path):
     path = write_json(tmp_path / "a.json", [make_study("NCT00000051", title="Chondrocytes")])
     report = import_paths([path], optimize=True)
     assert report.ok
-    assert [h.nct_id for h in search(SearchQuery(text="chondrocytes")).results] == [
-        "NCT00000051"
-    ]
+    assert [h.nct_id for h in search(SearchQuery(text="chondrocytes")).results] == ["NCT00000051"]
