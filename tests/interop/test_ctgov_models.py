@@ -243,3 +243,21 @@ def test_models_are_immutable():
     study = parse_studies(SAMPLE, "s")[0]
     with pytest.raises(ValueError):
         study.has_results = True
+
+
+def test_garbage_collector_state_is_restored():
+    import gc
+
+    assert gc.isenabled()
+    load_studies(json.dumps(SAMPLE).encode())
+    parse_studies([SAMPLE], "l")
+    assert gc.isenabled()
+    with pytest.raises(RecordError):
+        load_studies(b"[1]", "bad")
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        load_studies(json.dumps(SAMPLE).encode())
+        assert not gc.isenabled()  # a caller's disabled collector stays disabled
+    finally:
+        gc.enable()

@@ -21,8 +21,10 @@ Record shape: the API's OpenAPI file ``ctg-oas-v2.yaml`` (2.0.0); see docs/regis
 
 from __future__ import annotations
 
+import gc
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -314,6 +316,25 @@ def _record_error(exc: ValidationError, source: str, prefix: str = "$") -> Recor
 # --------------------------------------------------------------------------- parsing
 
 
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a document is validated.
+
+    Validation allocates ~35 model instances per study; each allocation burst triggers
+    collections that traverse every live object (the models built so far, the caller's
+    data), which made a 1,000-study page ~4x slower to validate (379 vs 98 us per study on
+    the project machine). The models form no reference cycles, so nothing is lost by
+    collecting afterwards; the collector's previous state is restored.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
 def parse_studies(data: object, source: str) -> list[Study]:
     """Validate decoded JSON: one study object, a JSON array of them, or an API page.
 
@@ -322,11 +343,13 @@ def parse_studies(data: object, source: str) -> list[Study]:
     """
     try:
         if isinstance(data, list):
-            return _STUDY_LIST.validate_python(data)
+            with _gc_paused():
+                return _STUDY_LIST.validate_python(data)
         if isinstance(data, dict):
-            if "studies" in data:
-                return list(_Page.model_validate(data).studies)
-            return [Study.model_validate(data)]
+            with _gc_paused():
+                if "studies" in data:
+                    return list(_Page.model_validate(data).studies)
+                return [Study.model_validate(data)]
     except ValidationError as exc:
         raise _record_error(exc, source) from None
     raise RecordError(source, "$", f"{_SHAPE_HINT}; got {type(data).__name__}")
@@ -357,7 +380,8 @@ def load_studies(path_or_bytes: str | os.PathLike[str] | bytes, source: str | No
             raise SourceError(source, f"cannot read file: {exc.strerror or exc}") from None
     else:
         raise TypeError(f"load_studies: expected bytes, str or a path, got {type(path_or_bytes)}")
-    return _validate_json(data, source)
+    with _gc_paused():
+        return _validate_json(data, source)
 
 
 def _validate_json(data: bytes, source: str) -> list[Study]:
