@@ -101,3 +101,18 @@ def test_errors_name_criterion_and_position(rule, message, column):
     assert text.startswith("criterion exc-9: rule position 1:")
     assert message in text
     assert info.value.column == column, text
+
+
+def test_completed_years_match_the_calendar_cut_off_used_by_the_cohort_path():
+    # age >= N years  <=>  birth date <= screening date - N calendar years (compiled form)
+    from datetime import timedelta
+
+    from trialdesk.protocol.rules import add_months, completed_months
+
+    start = date(2007, 1, 1)
+    for k in range(0, 3 * 366, 7):
+        birth = start + timedelta(days=k)
+        for on in (date(2026, 2, 28), date(2026, 3, 1), date(2028, 2, 29), date(2026, 11, 20)):
+            years = completed_months(birth, on) // 12
+            for n in (17, 18, 19, 20):
+                assert (years >= n) == (birth <= add_months(on, -12 * n)), (birth, on, n)

@@ -111,7 +111,7 @@ class Patient:
     labs: tuple[LabResult, ...] = ()
     episodes: tuple[Episode, ...] = ()
     medications: tuple[MedicationCourse, ...] = ()
-    absent: frozenset[str] = frozenset()
+    absent: frozenset[str] = frozenset()  # recorded absent, or answered in full (no other episode)
     history_complete: bool = False
     attestations: dict[str, bool] = field(default_factory=dict)
     screening_date: date | None = None

@@ -297,10 +297,11 @@ def patient_from_answers(
         elif q.kind == "history":
             concept = q.subject
             assert concept is not None
+            # an answer covers the whole concept: no other, undocumented episode
+            absent.add(concept)
             info = vocabulary.concept(concept)
             assert info is not None
             if value == "no":
-                absent.add(concept)
                 continue
             severity = (answers.get(f"{q.key}_severity") or None) if q.severity else None
             if severity is not None and severity not in vocabulary.SEVERITIES:

@@ -295,9 +295,9 @@ def prescreen_file(
             pf = pq.ParquetFile(source)
             total = pf.metadata.num_rows
             present = [c for c in pf.schema_arrow.names if c in need]
-            batches = (
-                pl.from_arrow(b) for b in pf.iter_batches(batch_size=batch_rows, columns=present)
-            )
+            scan = pl.scan_parquet(source).select(present)
+            # Polars reads each slice with all cores; the screening runs lazily on it
+            batches = (scan.slice(i, batch_rows) for i in range(0, total, batch_rows))
             missing = sorted(need - set(pf.schema_arrow.names))
         elif source.suffix.lower() == ".csv":
             frame = pl.read_csv(source, try_parse_dates=True)
@@ -309,6 +309,8 @@ def prescreen_file(
             raise CompileError(f"{source}: a cohort is a .parquet or .csv file")
         for batch in batches:
             result = screen_frame(protocols, batch, d, prefix=prefix, codes=True)
+            if isinstance(result, pl.LazyFrame):
+                result = result.collect()
             table = _decode(result)
             if writer is None:
                 writer = pq.ParquetWriter(tmp, table.schema, compression="lz4")
