@@ -15,7 +15,9 @@ VAR_DIR = Path(os.environ.get("TRIALDESK_VAR", PROJECT_DIR / "var"))
 
 SECRET_KEY = os.environ.get("TRIALDESK_SECRET_KEY", "dev-only-insecure-key-change-me")
 DEBUG = os.environ.get("TRIALDESK_DEBUG", "1") == "1"
-ALLOWED_HOSTS = os.environ.get("TRIALDESK_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(",")
+ALLOWED_HOSTS = os.environ.get("TRIALDESK_ALLOWED_HOSTS", "127.0.0.1,localhost,testserver").split(
+    ","
+)
 
 INSTALLED_APPS = [
     "django.contrib.admin",
