@@ -203,3 +203,41 @@ def test_optimize_after_import_keeps_search_working(tmp_path):
     report = import_paths([path], optimize=True)
     assert report.ok
     assert [h.nct_id for h in search(SearchQuery(text="chondrocytes")).results] == ["NCT00000051"]
+
+
+def test_bulk_import_defers_fts_merging_and_restores_it(tmp_path):
+    """From BULK_SOURCES files on, FTS5 automerge is off while writing and back on after;
+    every trial is still found by full-text search and re-importing changes nothing."""
+    import gc
+
+    from django.db import connection
+
+    from trialdesk.registry import importer
+
+    folder = tmp_path / "bulk"
+    for i in range(importer.BULK_SOURCES):
+        write_json(
+            folder / f"p{i}.json",
+            [make_study(f"NCT0000010{i}", title=f"Osteoblast trial {i}")],
+        )
+    seen = []
+
+    def progress(_):
+        if connection.vendor == "sqlite":
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT v FROM registry_trial_fts_config WHERE k = 'automerge'")
+                seen.append(cursor.fetchone()[0])
+
+    thresholds = gc.get_threshold()
+    report = import_paths([folder], progress=progress)
+    assert report.ok and report.created == importer.BULK_SOURCES
+    assert gc.get_threshold() == thresholds
+    hits = {h.nct_id for h in search(SearchQuery(text="osteoblast")).results}
+    assert hits == {f"NCT0000010{i}" for i in range(importer.BULK_SOURCES)}
+    if connection.vendor == "sqlite":
+        assert seen == [0] * importer.BULK_SOURCES
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT v FROM registry_trial_fts_config WHERE k = 'automerge'")
+            assert cursor.fetchone()[0] == importer.FTS5_AUTOMERGE_DEFAULT
+    again = import_paths([folder])
+    assert again.unchanged == importer.BULK_SOURCES and again.created == 0
