@@ -1,0 +1,56 @@
+"""Each benchmark script still runs end to end, at smoke size (the real runs stay out of CI).
+
+A smoke run checks the script, not the speed: it must exit 0 and print its result table.
+"""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+def _run(args, tmp_path):
+    proc = subprocess.run(
+        [sys.executable, *args],
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=tmp_path,
+    )
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    return proc.stdout
+
+
+@pytest.mark.slow
+def test_dosefinding_benchmark_smoke(tmp_path):
+    out = _run([str(BENCH / "dosefinding.py"), "--smoke"], tmp_path)
+    for design in ("3+3", "BOIN", "CRM"):
+        assert design in out
+
+
+@pytest.mark.slow
+def test_registry_benchmark_smoke(tmp_path):
+    out = _run([str(BENCH / "registry.py"), "--smoke"], tmp_path)
+    assert "p95" in out and "rec/s" in out
+
+
+@pytest.mark.slow
+def test_prescreen_benchmark_smoke(tmp_path):
+    out = _run(
+        [
+            str(BENCH / "prescreen.py"),
+            "--n",
+            "20000",
+            "--repeat",
+            "1",
+            "--baseline",
+            "200",
+            "--dir",
+            str(tmp_path / "cohort"),
+        ],
+        tmp_path,
+    )
+    assert "patients/s" in out
