@@ -2,8 +2,9 @@
 drivers that screen a whole cohort file.
 
 - :func:`polars_criteria` / :func:`screen_frame`: Polars expressions over a DataFrame;
-  :func:`prescreen_file` streams a Parquet/CSV cohort in batches (with a progress callback)
-  and writes one result row per patient.
+  :func:`prescreen_file` screens a Parquet cohort as one lazy query on Polars' streaming
+  engine (a CSV cohort in batches), with a progress callback, and writes one result row per
+  patient.
 - :func:`cohort_sql`: one SELECT for DuckDB or PostgreSQL (and, being plain ANSI SQL with
   CASE, COALESCE, LEAST and DATE literals, a starting point for Spark SQL; see
   docs/eligibility.md).
@@ -278,7 +279,8 @@ def prescreen_file(
     progress: Callable[[int, int], None] | None = None,
     batch_rows: int = 1_000_000,
 ) -> dict[str, Any]:
-    """Screen a Parquet or CSV cohort file in batches; write the result as Parquet.
+    """Screen a Parquet cohort (one streaming query) or a CSV cohort (in batches of
+    ``batch_rows``); write the result as Parquet.
 
     Returns a summary (rows, counts of overall statuses per protocol, columns missing
     from the cohort). The output is written to a temporary name and renamed at the end, so
