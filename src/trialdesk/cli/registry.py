@@ -56,7 +56,7 @@ def import_(paths: tuple[str, ...], workers: int | None, as_json: bool) -> None:
                 state = "ok" if p.ok else "FAILED"
                 click.echo(
                     f"[{p.sources_done}/{p.sources_total}] {p.source}: {state} "
-                    f"({p.records_done} records, {p.elapsed:.1f} s)",
+                    f"({p.records_done} records so far, {p.elapsed:.1f} s)",
                     err=True,
                 )
 
