@@ -8,7 +8,7 @@ import zipfile
 import pytest
 from registry_studies import make_study, write_json
 
-from trialdesk.registry.importer import _raw_studies, import_bytes, import_paths
+from trialdesk.registry.importer import _study_texts, import_bytes, import_paths
 from trialdesk.registry.models import Trial, TrialCondition, TrialIntervention, TrialLocation
 from trialdesk.registry.search import SearchQuery, search
 
@@ -182,20 +182,20 @@ def test_duplicate_ids_in_one_file_last_wins():
     assert TrialCondition.objects.count() == 1
 
 
-def test_raw_studies_keeps_each_studys_own_text():
+def test_study_texts_keep_each_studys_own_text():
     a, b = make_study("NCT00000041"), make_study("NCT00000042")
     page = (
         '{ "nextPageToken": "x",\n "studies" : [\n '
         + json.dumps(a, indent=1)
         + " ,\n"
-        + json.dumps(b)
+        + json.dumps(b, ensure_ascii=False)
         + ' ] , "totalCount": 2 }'
     )
-    items = _raw_studies(page.encode())
-    assert [obj for obj, _ in items] == [a, b]
-    assert [json.loads(text) for _, text in items] == [a, b]
-    assert _raw_studies(b"\xef\xbb\xbf" + json.dumps(a).encode()) == [(a, json.dumps(a))]
-    assert _raw_studies(b"[]") == []
+    texts = _study_texts(page.encode())
+    assert texts == [json.dumps(a, indent=1), json.dumps(b, ensure_ascii=False)]
+    assert _study_texts(b"\xef\xbb\xbf" + json.dumps(a).encode()) == [json.dumps(a)]
+    assert _study_texts(b" [" + json.dumps(a).encode() + b"]\n") == [json.dumps(a)]
+    assert _study_texts(b"[]") == []
 
 
 def test_optimize_after_import_keeps_search_working(tmp_path):
@@ -241,3 +241,65 @@ def test_bulk_import_defers_fts_merging_and_restores_it(tmp_path):
             assert cursor.fetchone()[0] == importer.FTS5_AUTOMERGE_DEFAULT
     again = import_paths([folder])
     assert again.unchanged == importer.BULK_SOURCES and again.created == 0
+
+
+def test_batched_fts_insert_matches_the_trigger_and_keeps_it(tmp_path):
+    """The importer indexes new trials with one INSERT ... SELECT per batch (the insert
+    trigger dropped inside the file's transaction). The index must pass FTS5's integrity
+    check against its content, the trigger must exist after a good and after a failed file,
+    and trials saved outside the importer must still be indexed by it."""
+    from django.db import connection
+
+    from trialdesk.registry.models import Trial
+
+    sqlite = connection.vendor == "sqlite"
+
+    def trigger_exists() -> bool:
+        if not sqlite:  # PostgreSQL: a generated tsvector column, no trigger
+            return True
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM sqlite_master WHERE type = 'trigger' "
+                "AND name = 'registry_trial_fts_ai'"
+            )
+            return cursor.fetchone()[0] == 1
+
+    good = write_json(
+        tmp_path / "good.json",
+        [make_study(f"NCT000002{i:02d}", title=f"Hepatocyte study {i}") for i in range(30)],
+    )
+    bad = write_json(
+        tmp_path / "bad.json",
+        [make_study("NCT00000299", title="Hepatocyte bad"), {"protocolSection": {}}],
+    )
+    report = import_paths([good, bad])
+    assert report.created == 30 and len(report.failures) == 1
+    assert trigger_exists()
+    _fts_integrity_check(connection)
+    assert search(SearchQuery(text="hepatocyte", per_page=50)).total == 30
+
+    # An update goes through the update trigger; an ORM save through the insert trigger.
+    changed = json.loads(good.read_text())
+    changed[0] = make_study("NCT00000200", title="Cholangiocyte study")
+    write_json(good, changed)
+    assert import_paths([good]).updated == 1
+    orm = Trial.objects.get(nct_id="NCT00000201")
+    orm.pk, orm.nct_id, orm.brief_title = None, "NCT00000298", "Sinusoidal study"
+    orm.save()
+    assert {h.nct_id for h in search(SearchQuery(text="cholangiocyte")).results} == {
+        "NCT00000200"
+    }
+    assert {h.nct_id for h in search(SearchQuery(text="sinusoidal")).results} == {"NCT00000298"}
+    assert search(SearchQuery(text="hepatocyte", per_page=50)).total == 29
+    assert trigger_exists()
+    _fts_integrity_check(connection)
+
+
+def _fts_integrity_check(connection) -> None:
+    """SQLite: FTS5 compares its index with the content table (raises if they differ)."""
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO registry_trial_fts(registry_trial_fts, rank) "
+                "VALUES ('integrity-check', 1)"
+            )

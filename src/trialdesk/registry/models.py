@@ -169,3 +169,23 @@ class TrialLocation(models.Model):
     def __str__(self) -> str:
         place = ", ".join(p for p in (self.city, self.state, self.country) if p)
         return f"{self.facility} ({place})" if self.facility else place
+
+
+class DeferredIndex(models.Model):
+    """A secondary index a bulk import dropped (SQLite) and has not yet built again.
+
+    Written in the same transaction as the ``DROP INDEX``, so a crashed import leaves the
+    definitions here; ``registry.bulk.restore_indexes`` builds them and deletes the rows
+    (every import starts and ends with it). See ``registry/bulk.py``.
+    """
+
+    name = models.CharField(max_length=128, unique=True)
+    table_name = models.CharField(max_length=64)
+    sql = models.TextField()
+    deferred_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.name
