@@ -73,3 +73,49 @@ def test_prescreen_errors_and_sql(tmp_path, monkeypatch):
     sql = runner.invoke(main, ["cohort-sql", "NCT05331872", "--date", "2026-11-20"])
     assert sql.exit_code == 0 and "WITH screened AS" in sql.output
     assert "DATE '2008-11-20'" in sql.output  # 18th birthday cut-off for the screening date
+
+
+def test_parquet_progress_moves_per_batch(tmp_path):
+    """A Parquet cohort reports progress per streaming batch (here one per row group), with
+    increasing counts; the file and the tallies equal the in-memory screening of the same
+    rows, in order."""
+    from trialdesk.eligibility.synth import write_synthetic_cohort
+    from trialdesk.eligibility.vectorized import prescreen_file
+
+    protocols = [
+        load_protocol(ROOT / "protocols" / n / "protocol.yaml")
+        for n in ("NCT05227846", "NCT05331872")
+    ]
+    cohort = write_synthetic_cohort(
+        tmp_path / "cohort.parquet", 3000, seed=5, screening_date=D, batch_rows=500
+    )
+    calls: list[tuple[int, int]] = []
+    out = tmp_path / "result.parquet"
+    summary = prescreen_file(protocols, cohort, out, D, progress=lambda *a: calls.append(a))
+    done = [d for d, _ in calls]
+    assert len(calls) > 2 and {t for _, t in calls} == {3000}
+    assert done[0] == 0 and done[-1] == 3000 and done == sorted(set(done))
+    expected = screen_frame(protocols, pl.read_parquet(cohort), D, prefix=True)
+    got = pl.read_parquet(out)
+    assert got.equals(expected)
+    for p in protocols:
+        counts = expected[f"{p.nct_id}_overall"].cast(pl.String).value_counts()
+        assert summary["counts"][p.nct_id] == dict(counts.iter_rows())
+
+
+def test_prescreen_cli_prints_at_most_eleven_progress_lines(tmp_path, monkeypatch):
+    monkeypatch.setenv("TRIALDESK_PROTOCOLS", str(ROOT / "protocols"))
+    from trialdesk.eligibility.synth import write_synthetic_cohort
+
+    cohort = write_synthetic_cohort(
+        tmp_path / "cohort.parquet", 4000, seed=2, screening_date=D, batch_rows=100
+    )
+    res = CliRunner().invoke(
+        main,
+        ["prescreen", "NCT05331872", str(cohort), "--out", str(tmp_path / "r.parquet")],
+        catch_exceptions=False,
+    )
+    assert res.exit_code == 0, res.output
+    lines = [x for x in res.output.splitlines() if x.endswith(" patients")]
+    counts = [int(x.split("/")[0]) for x in lines]
+    assert 2 < len(lines) <= 11 and counts == sorted(counts) and counts[-1] == 4000

@@ -314,9 +314,12 @@ def prescreen(
 
                 summary = prescreen_file([protocol], cohort, out, when, progress)
         else:
+            shown = [-1]  # last tenth printed: at most 11 lines, however many batches
 
             def progress(done: int, total: int) -> None:
-                if not as_json:
+                tenth = 10 * done // total if total else 10
+                if not as_json and tenth > shown[0]:
+                    shown[0] = tenth
                     click.echo(f"{done}/{total} patients", err=True)
 
             summary = prescreen_file([protocol], cohort, out, when, progress)

@@ -48,6 +48,7 @@ __all__ = [
     "CompileError",
     "attestation_column",
     "cohort_columns",
+    "cohort_parquet_options",
     "criterion_column",
     "patient_from_row",
 ]
@@ -160,6 +161,27 @@ def cohort_columns(protocol: Protocol) -> dict[str, str]:
                 cols[f"{node.concept}_start"] = "date"
                 cols[f"{node.concept}_end"] = "date"
     return cols
+
+
+def cohort_parquet_options(schema: Any) -> dict[str, Any]:
+    """pyarrow ``ParquetWriter`` options for a cohort file (docs/protocol-format.md, "Cohort
+    table"): lz4, version-2 data pages, boolean columns RLE-encoded and every other column
+    dictionary-encoded.
+
+    The encoding changes no value, only the decoding cost: most cohort columns are sparse
+    tri-state booleans, and Polars decodes RLE booleans about 2.5x faster than the default
+    bit-packed (PLAIN) ones (46 boolean columns x 10M rows: ~2.0 instead of ~5.1 CPU-s,
+    measured for docs/eligibility.md). ``schema``: the Arrow schema of the table.
+    """
+    import pyarrow as pa
+
+    bools = [f.name for f in schema if pa.types.is_boolean(f.type)]
+    return {
+        "compression": "lz4",
+        "data_page_version": "2.0",
+        "use_dictionary": [f.name for f in schema if not pa.types.is_boolean(f.type)],
+        "column_encoding": dict.fromkeys(bools, "RLE"),
+    }
 
 
 # --------------------------------------------------------------------------------------------

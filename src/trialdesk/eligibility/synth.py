@@ -279,9 +279,13 @@ def write_synthetic_cohort(
     batch_rows: int = 1_000_000,
     progress: Any = None,
 ) -> Path:
-    """Write ``n`` synthetic patients to Parquet (``.parquet``) or CSV (``.csv``)."""
+    """Write ``n`` synthetic patients to Parquet (``.parquet``, one row group per
+    ``batch_rows``, encoded as :func:`~trialdesk.eligibility.cohort.cohort_parquet_options`
+    says) or CSV (``.csv``)."""
     import pyarrow.csv as pacsv
     import pyarrow.parquet as pq
+
+    from trialdesk.eligibility.cohort import cohort_parquet_options
 
     path = Path(path)
     tmp = path.with_name(path.name + ".partial")
@@ -293,7 +297,7 @@ def write_synthetic_cohort(
                 if writer is None:
                     writer = pacsv.CSVWriter(tmp, table.schema)
             elif writer is None:
-                writer = pq.ParquetWriter(tmp, table.schema, compression="lz4")
+                writer = pq.ParquetWriter(tmp, table.schema, **cohort_parquet_options(table.schema))
             writer.write_table(table)
             done += table.num_rows
             if progress is not None:
