@@ -3,7 +3,10 @@
     .venv/bin/python benchmarks/prescreen.py                 # 10,000,000 patients
     .venv/bin/python benchmarks/prescreen.py --n 200000 --repeat 1   # quick look
 
-1. Writes a synthetic cirrhosis cohort (Parquet, lz4) once (cached under --dir).
+1. Writes a synthetic cirrhosis cohort once (cached under --dir; the file name carries the
+   cohort file layout, ``LAYOUT``, so a cohort written in an older layout is not reused):
+   Parquet as trialdesk.eligibility.cohort.cohort_parquet_options says (lz4, version-2
+   pages, RLE booleans, other columns dictionary-encoded), a row group per million rows.
 2. Screens it against NCT05227846 and NCT05331872 in one pass (trialdesk.eligibility.
    vectorized.prescreen_file: read, evaluate every criterion, write the result Parquet),
    --repeat times, each in a fresh child process that reports its own wall time and peak
@@ -30,6 +33,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 NCT_IDS = ("NCT05227846", "NCT05331872")
 SCREENING_DATE = date(2026, 11, 20)
+LAYOUT = "rle-bool"  # change when synth or cohort_parquet_options change the file
 
 
 def _protocols():
@@ -119,7 +123,7 @@ def main() -> None:
 
     folder = Path(args.dir)
     folder.mkdir(parents=True, exist_ok=True)
-    cohort = folder / f"cohort_{args.n}.parquet"
+    cohort = folder / f"cohort_{args.n}.{LAYOUT}.parquet"
     out = folder / f"result_{args.n}.parquet"
     if not cohort.exists():
         gen = _run(["--child-generate", str(cohort), str(args.n)])

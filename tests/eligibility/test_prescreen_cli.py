@@ -119,3 +119,15 @@ def test_prescreen_cli_prints_at_most_eleven_progress_lines(tmp_path, monkeypatc
     lines = [x for x in res.output.splitlines() if x.endswith(" patients")]
     counts = [int(x.split("/")[0]) for x in lines]
     assert 2 < len(lines) <= 11 and counts == sorted(counts) and counts[-1] == 4000
+
+
+def test_parquet_cohort_without_any_needed_column(tmp_path):
+    """Every criterion unknown (or decided by attestations alone), one row per patient."""
+    from trialdesk.eligibility.vectorized import prescreen_file
+
+    protocol = load_protocol(ROOT / "protocols/NCT05331872/protocol.yaml")
+    cohort = tmp_path / "cohort.parquet"
+    pl.DataFrame({"unrelated": range(7)}).write_parquet(cohort)
+    summary = prescreen_file([protocol], cohort, tmp_path / "r.parquet", D)
+    assert summary["rows"] == 7 and summary["counts"][protocol.nct_id] == {"INCOMPLETE": 7}
+    assert pl.read_parquet(tmp_path / "r.parquet").height == 7

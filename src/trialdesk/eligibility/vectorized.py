@@ -261,7 +261,10 @@ def screen_frame(
     stage = lazy
     for helper in helpers.values():  # in order: a helper may use an earlier one
         stage = stage.with_columns(helper)
-    out = stage.select([*keep, *truths]).select(final)
+    # Without patient_id, an input column rides along in the first step so that the
+    # statuses keep one row per patient even when every criterion is a constant.
+    anchor = keep or ([pl.col(next(iter(schema))).alias("__td_rows")] if len(schema) else [])
+    out = stage.select([*anchor, *truths]).select(final)
     return out if isinstance(frame, pl.LazyFrame) else out.collect()
 
 
@@ -352,7 +355,8 @@ def prescreen_file(
                     progress(0, total)
                 overall_cols = [(f"{p.nct_id}_" if prefix else "") + "overall" for p in protocols]
                 tally = _Tally(protocols, overall_cols, total, progress)
-                scan = pl.scan_parquet(source).select(present)
+                # (with none of the needed columns, read one anyway: it carries the rows)
+                scan = pl.scan_parquet(source).select(present or pf.schema_arrow.names[:1])
                 result = screen_frame(protocols, scan, d, prefix=prefix)
                 result.map_batches(tally, streamable=True).sink_parquet(
                     tmp, compression="lz4", statistics=False, engine="streaming"
