@@ -286,9 +286,7 @@ def test_batched_fts_insert_matches_the_trigger_and_keeps_it(tmp_path):
     orm = Trial.objects.get(nct_id="NCT00000201")
     orm.pk, orm.nct_id, orm.brief_title = None, "NCT00000298", "Sinusoidal study"
     orm.save()
-    assert {h.nct_id for h in search(SearchQuery(text="cholangiocyte")).results} == {
-        "NCT00000200"
-    }
+    assert {h.nct_id for h in search(SearchQuery(text="cholangiocyte")).results} == {"NCT00000200"}
     assert {h.nct_id for h in search(SearchQuery(text="sinusoidal")).results} == {"NCT00000298"}
     assert search(SearchQuery(text="hepatocyte", per_page=50)).total == 29
     assert trigger_exists()

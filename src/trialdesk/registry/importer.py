@@ -32,6 +32,7 @@ import msgspec
 from trialdesk.registry import PHASE_BITS
 from trialdesk.registry.bulk import FtsBatch, defer_indexes, restore_indexes, should_defer
 from trialdesk.registry.geo import cell_of
+from trialdesk.registry.models import bump_version
 
 #: Studies per batch of statements inside a file's transaction.
 BATCH_SIZE = 500
@@ -607,4 +608,6 @@ def _write(items: Prepared) -> tuple[int, int, int]:
                 cursor.executemany(sql["location"], locs)
         if fts is not None:
             fts.close()
+        if created or updated:
+            bump_version(cursor)
     return created, updated, unchanged

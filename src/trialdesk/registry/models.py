@@ -189,3 +189,39 @@ class DeferredIndex(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class RegistryState(models.Model):
+    """One row: ``version`` goes up with every change to the stored trials or their sites
+    (each imported file, each save or delete through the ORM), so per-process caches of
+    registry data (``search._cached``) know when to rebuild. See ``bump_version``."""
+
+    version = models.BigIntegerField(default=0)
+
+
+def bump_version(cursor=None) -> None:
+    """Count one change to the registry (inside the caller's transaction)."""
+    from django.db import connection
+
+    sql = (
+        "INSERT INTO registry_registrystate (id, version) VALUES (1, 1) "
+        "ON CONFLICT (id) DO UPDATE SET version = registry_registrystate.version + 1"
+    )
+    if cursor is not None:
+        cursor.execute(sql)
+        return
+    with connection.cursor() as own:
+        own.execute(sql)
+
+
+def _changed(sender, **kwargs) -> None:
+    bump_version()
+
+
+for _model in (Trial, TrialCondition, TrialIntervention, TrialLocation):
+    models.signals.post_save.connect(
+        _changed, sender=_model, dispatch_uid=f"bump-{_model.__name__}"
+    )
+    models.signals.post_delete.connect(
+        _changed, sender=_model, dispatch_uid=f"unbump-{_model.__name__}"
+    )

@@ -370,8 +370,13 @@ _cache: dict[str, tuple[Any, Any]] = {}
 
 
 def _registry_version(cursor) -> tuple:
-    """Changes whenever an import writes (ids only grow; updated_at moves on every write)."""
-    cursor.execute("SELECT MAX(id), MAX(updated_at) FROM registry_trial")
+    """Changes whenever the registry does: ``RegistryState.version`` counts imported files
+    and ORM saves and deletes; the largest id and last update time tell apart states
+    whose counters coincide (e.g. after a rolled-back transaction)."""
+    cursor.execute(
+        "SELECT (SELECT MAX(id) FROM registry_trial), (SELECT MAX(updated_at) FROM "
+        "registry_trial), (SELECT version FROM registry_registrystate WHERE id = 1)"
+    )
     return tuple(cursor.fetchone())
 
 
@@ -522,13 +527,17 @@ def search(query: SearchQuery) -> SearchPage:
         origin = (place.lat, place.lon)
     plan = _Plan(query, text, origin, vendor)
     offset = (query.page - 1) * query.per_page
-    with connection.cursor() as cursor:
-        if plan.ranked or plan.fts_expr or (plan.located and plan.few_sites(cursor)):
-            rows, total = plan.run_windowed(cursor, offset)
-            exact = True
-        else:
-            rows, total, exact = plan.run_plain(cursor, offset)
+    if vendor == "sqlite" and not (query.country or query.city) and FAST_INDEX:
+        from trialdesk.registry import fastsearch
+
+        index = _cached("filter_index", fastsearch.build_index)
+        with connection.cursor() as cursor:
+            rows, total = fastsearch.run(query, plan, index, cursor, origin)
+        exact = True
+    else:
+        rows, total, exact = _run_sql(plan, connection, offset)
     hits = _hits(rows, origin, scored=plan.ranked)
+
     pages = max(1, math.ceil(total / query.per_page)) if total else 0
     return SearchPage(
         results=tuple(hits),
@@ -540,6 +549,19 @@ def search(query: SearchQuery) -> SearchPage:
         origin=origin,
         text_query=text.websearch(),
     )
+
+
+#: SQLite searches without a country or city filter use the in-memory filter and distance
+#: index (``fastsearch``); False sends them through the SQL plans (tests compare the two).
+FAST_INDEX = True
+
+
+def _run_sql(plan: _Plan, connection, offset: int) -> tuple[list, int, bool]:
+    with connection.cursor() as cursor:
+        if plan.ranked or plan.fts_expr or (plan.located and plan.few_sites(cursor)):
+            rows, total = plan.run_windowed(cursor, offset)
+            return rows, total, True
+        return plan.run_plain(cursor, offset)
 
 
 def _condition_words(query: SearchQuery) -> list[str]:

@@ -1,0 +1,361 @@
+"""SQLite searches through an in-memory filter and distance index (numpy), FTS5 for text.
+
+At 500,000 trials the SQL plans of ``search._Plan`` spend most of their time on distance
+filters: a dense city within 250 km has tens of thousands of sites, each read from an index,
+joined to its trial and filtered row by row, and ordering by NCT id with an exact count
+means touching every one of them. This module keeps, per process, the columns the filters
+read as numpy arrays:
+
+- per trial, in NCT id order: id, status, phase bits, study type, sex, age limits in days;
+- per distinct site position (lat, lon): the positions (in NCT order) of the trials with a
+  site there. Registries record city coordinates, so positions repeat: 2.2 million
+  synthetic sites sit on a few hundred points; on ClinicalTrials.gov tens of thousands.
+
+A distance filter then costs one haversine per distinct point, a filter one vectorised
+comparison per trial, a page without text is the first matching positions, and the total
+is exact. With text, FTS5 still matches (``MATCH``) and ranks (``bm25`` with the same
+column weights), but only the trials that pass the filters are scored.
+
+The index is rebuilt when the registry changes (``search._cached``: the largest trial id
+and the last update time), about 2-3 s per process at 500,000 trials and about 60 MB.
+Semantics equal the SQL plans' (tests compare both on random queries): distances use the
+same haversine expression as the SQL (``search._distance_sql``); an age uses
+``search.age_days``; NULL age limits are open ends.
+
+Country and city filters are not indexed here: such queries take the SQL plans.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from trialdesk.registry import PHASE_BITS, geo
+
+_INT_MIN = np.iinfo(np.int64).min
+_INT_MAX = np.iinfo(np.int64).max
+
+
+@dataclass(frozen=True)
+class FilterIndex:
+    """The filter columns of every trial (NCT id order) and its sites' distinct points."""
+
+    ids: np.ndarray  # int64 trial ids, NCT id order
+    sorted_ids: np.ndarray  # ids ascending
+    sorted_pos: np.ndarray  # position (NCT order) of each of sorted_ids
+    codes: dict[str, dict[str, int]]  # column -> value -> small code
+    status: np.ndarray
+    study_type: np.ndarray
+    sex: np.ndarray
+    phase_mask: np.ndarray
+    min_age: np.ndarray  # NULL -> int64 min
+    max_age: np.ndarray  # NULL -> int64 max
+    point_lat: np.ndarray  # distinct site points
+    point_lon: np.ndarray
+    point_sites: np.ndarray  # sites per point (for np.repeat)
+    site_pos: np.ndarray  # trial position of each site, grouped by point
+
+    @property
+    def size(self) -> int:
+        return len(self.ids)
+
+    def positions(self, trial_ids: np.ndarray) -> np.ndarray:
+        """NCT-order positions of ``trial_ids`` (ids not in the index are dropped)."""
+        where = np.searchsorted(self.sorted_ids, trial_ids)
+        where = np.minimum(where, len(self.sorted_ids) - 1)
+        found = self.sorted_ids[where] == trial_ids if len(self.sorted_ids) else where < 0
+        return self.sorted_pos[where[found]]
+
+    # ------------------------------------------------------------------ filters
+
+    def _code_in(self, column: str, values) -> np.ndarray:
+        table = self.codes[column]
+        lookup = np.zeros(len(table) + 1, dtype=bool)
+        lookup[[table[v] for v in values if v in table]] = True
+        return lookup[getattr(self, column)]
+
+    def mask(self, query, origin: tuple[float, float] | None) -> np.ndarray | None:
+        """Boolean mask (NCT order) of the trials passing the query's filters other than
+        text and condition; None when there are no such filters."""
+        from trialdesk.registry.search import age_days
+
+        parts: list[np.ndarray] = []
+        if query.statuses:
+            parts.append(self._code_in("status", query.statuses))
+        if query.phases:
+            bits = 0
+            for phase in query.phases:
+                bits |= PHASE_BITS[phase]
+            parts.append((self.phase_mask & bits) != 0)
+        if query.study_type:
+            parts.append(self._code_in("study_type", (query.study_type,)))
+        if query.sex:
+            allowed = ("ALL", "") if query.sex == "ALL" else (query.sex, "ALL", "")
+            parts.append(self._code_in("sex", allowed))
+        if query.age is not None:
+            days = age_days(query.age)
+            parts.append((self.min_age <= days) & (self.max_age >= days))
+        if origin is not None and query.within_km is not None:
+            parts.append(self.near(origin, query.within_km))
+        if not parts:
+            return None
+        out = parts[0]
+        for part in parts[1:]:
+            out &= part
+        return out
+
+    def near(self, origin: tuple[float, float], within_km: float) -> np.ndarray:
+        """Mask of the trials with a site within ``within_km`` of ``origin``."""
+        close = distances_km(origin, self.point_lat, self.point_lon) <= within_km
+        out = np.zeros(self.size, dtype=bool)
+        if close.any():
+            out[self.site_pos[np.repeat(close, self.point_sites)]] = True
+        return out
+
+
+def distances_km(origin: tuple[float, float], lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Haversine distance (km) from ``origin`` to each point, written as the SQL plans
+    compute it (``search._distance_sql``: radians of the differences, the asin argument
+    capped at 1) so that both give the same answer at a search radius's edge."""
+    lat0, lon0 = origin
+    a = (
+        np.sin(np.radians(lat - lat0) / 2) ** 2
+        + np.cos(np.radians(lat0))
+        * np.cos(np.radians(lat))
+        * np.sin(np.radians(lon - lon0) / 2) ** 2
+    )
+    return 2 * geo.EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(a)))
+
+
+def _codes(values: tuple) -> tuple[np.ndarray, dict[str, int]]:
+    table: dict[str, int] = {}
+    coded = np.fromiter(
+        (table.setdefault(v or "", len(table)) for v in values), dtype=np.int16, count=len(values)
+    )
+    return coded, table
+
+
+def _ints(values: tuple, null: int) -> np.ndarray:
+    return np.fromiter((null if v is None else v for v in values), np.int64, len(values))
+
+
+def build_index(cursor) -> FilterIndex:
+    """Read the filter columns and site points from the registry (one snapshot)."""
+    cursor.execute(
+        "SELECT id, overall_status, study_type, sex, phase_mask, min_age_days, max_age_days "
+        "FROM registry_trial ORDER BY nct_id"
+    )
+    rows = cursor.fetchall()
+    columns = tuple(zip(*rows, strict=True)) if rows else ((),) * 7
+    del rows
+    ids = np.fromiter(columns[0], np.int64, len(columns[0]))
+    order = np.argsort(ids, kind="stable")
+    status, status_codes = _codes(columns[1])
+    study_type, type_codes = _codes(columns[2])
+    sex, sex_codes = _codes(columns[3])
+    phase_mask = np.fromiter(columns[4], np.int64, len(columns[4]))
+    min_age = _ints(columns[5], _INT_MIN)
+    max_age = _ints(columns[6], _INT_MAX)
+    del columns
+    # One row per distinct site position: its trials' ids as one text (parsed by numpy).
+    cursor.execute(
+        "SELECT lat, lon, group_concat(trial_id) FROM registry_triallocation "
+        "WHERE lat IS NOT NULL AND lon IS NOT NULL GROUP BY lat, lon"
+    )
+    lats, lons, counts, chunks = [], [], [], []
+    for lat, lon, trial_ids in cursor.fetchall():
+        found = np.array(trial_ids.split(","), dtype=np.int64)
+        lats.append(lat)
+        lons.append(lon)
+        counts.append(len(found))
+        chunks.append(found)
+    site_ids = np.concatenate(chunks) if chunks else np.zeros(0, np.int64)
+    sorted_ids = ids[order]
+    where = np.minimum(np.searchsorted(sorted_ids, site_ids), max(len(ids) - 1, 0))
+    if len(ids) and not np.array_equal(sorted_ids[where], site_ids):
+        raise RuntimeError("registry sites refer to trials that are not stored")
+    return FilterIndex(
+        ids=ids,
+        sorted_ids=sorted_ids,
+        sorted_pos=order.astype(np.int64),
+        codes={"status": status_codes, "study_type": type_codes, "sex": sex_codes},
+        status=status,
+        study_type=study_type,
+        sex=sex,
+        phase_mask=phase_mask,
+        min_age=min_age,
+        max_age=max_age,
+        point_lat=np.array(lats, dtype=np.float64),
+        point_lon=np.array(lons, dtype=np.float64),
+        point_sites=np.array(counts, dtype=np.int64),
+        site_pos=order[where].astype(np.int64) if len(ids) else np.zeros(0, np.int64),
+    )
+
+
+def _ids_text(text: str | None) -> np.ndarray:
+    """Comma-separated integers (``group_concat``) as an array, parsed by numpy in C."""
+    if not text:
+        return np.zeros(0, np.int64)
+    return np.fromstring(text, dtype=np.int64, sep=",")
+
+
+#: Up to this many allowed trials, a ranked search sends their ids to FTS5 in one pass
+#: (``+rowid IN (...)``) instead of first fetching every match.
+IN_LIST_MAX = 20_000
+#: The first ``LIMIT`` of the best-matches strategy (at least the rows needed).
+TOP_FIRST = 256
+
+
+def run(query, plan, index: FilterIndex, cursor, origin) -> tuple[list[Any], int]:
+    """The page's rows (as ``search._hits`` reads them) and the exact total.
+
+    Without text: the allowed positions in NCT order. With text, ranked by bm25 (ties by
+    NCT id), the cheapest of three exact strategies:
+
+    - few allowed trials, or few matches among many allowed (<= ``IN_LIST_MAX``, the
+      latter found from the match ids): one FTS5 pass scores just those;
+    - no filters, or many allowed matches: the best ``n`` matches by bm25 from FTS5
+      (``ORDER BY ... LIMIT n``, a bounded sort), kept if allowed, ``n`` widened until the
+      page is certain; the total is counted (no filters) or taken from the match ids;
+    - a condition filter alone (no ranking text): the match ids in NCT order.
+    """
+    from trialdesk.registry.search import _SELECT_COLUMNS
+
+    offset, limit = (query.page - 1) * query.per_page, query.per_page
+    allowed = index.mask(query, origin)
+    chosen_scores: np.ndarray | None = None
+    if plan.fts_expr and plan.ranked:
+        candidates = None  # trial ids to score in one pass, when few enough
+        if allowed is not None:
+            if np.count_nonzero(allowed) <= IN_LIST_MAX:
+                candidates = index.ids[allowed]
+            else:
+                matched = _match_ids(cursor, plan.fts_expr)
+                survivors = matched[allowed[index.positions(matched)]]
+                if len(survivors) <= IN_LIST_MAX:
+                    candidates = survivors
+                else:
+                    total = len(survivors)
+        if candidates is not None:
+            ids, scores = _scored(cursor, plan.fts_expr, candidates)
+            positions = index.positions(ids)
+            order = np.lexsort((positions, -scores))[offset : offset + limit]
+            total, chosen, chosen_scores = len(ids), positions[order], scores[order]
+        else:
+            if allowed is None:
+                cursor.execute(
+                    "SELECT count(*) FROM registry_trial_fts WHERE registry_trial_fts MATCH %s",
+                    [plan.fts_expr],
+                )
+                total = cursor.fetchone()[0]
+            chosen, chosen_scores = _top(cursor, plan.fts_expr, index, allowed, offset + limit)
+            chosen, chosen_scores = chosen[offset:], chosen_scores[offset:]
+    elif plan.fts_expr:
+        positions = np.sort(index.positions(_match_ids(cursor, plan.fts_expr)))
+        if allowed is not None:
+            positions = positions[allowed[positions]]
+        total, chosen = len(positions), positions[offset : offset + limit]
+    else:
+        positions = np.flatnonzero(allowed) if allowed is not None else None
+        total = len(positions) if positions is not None else index.size
+        chosen = (
+            positions[offset : offset + limit]
+            if positions is not None
+            else np.arange(offset, min(offset + limit, index.size))
+        )
+    if not len(chosen):
+        return [], total
+    ids = [int(i) for i in index.ids[chosen]]
+    cursor.execute(
+        f"SELECT {_SELECT_COLUMNS} FROM registry_trial t WHERE t.id IN "
+        f"({', '.join(['%s'] * len(ids))})",
+        ids,
+    )
+    found = {row[0]: row for row in cursor.fetchall()}
+    rows = []
+    for k, trial_id in enumerate(ids):
+        score = float(chosen_scores[k]) if chosen_scores is not None else None
+        rows.append((*found[trial_id], score))
+    return rows, total
+
+
+def _match_ids(cursor, expr: str) -> np.ndarray:
+    cursor.execute(
+        "SELECT group_concat(rowid) FROM registry_trial_fts WHERE registry_trial_fts MATCH %s",
+        [expr],
+    )
+    return _ids_text(cursor.fetchone()[0])
+
+
+def _score_sql(weights) -> str:
+    """``-bm25`` (higher is better) as ``%!.17g`` text, which gives back the exact double
+    (SQLite's printf needs the ``!`` flag for 17 digits; ``%%`` for Django's cursor)."""
+    w = ", ".join(str(x) for x in weights)
+    return f"printf('%%!.17g', -bm25(registry_trial_fts, {w}))"
+
+
+def _scored(cursor, expr: str, allowed_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """(ids, scores) of the matches among ``allowed_ids``, in one FTS5 pass.
+
+    ``+rowid IN (...)`` is a membership test while FTS5 iterates its matches; a plain
+    ``rowid IN`` would be a rowid lookup, which FTS5 answers by re-running the query once
+    per id (seconds for a common word). Only the kept rows are scored. ``LIMIT -1`` keeps
+    the subquery apart: FTS5 allows bm25 only next to its MATCH, not inside an aggregate.
+    """
+    from trialdesk.registry.search import BM25_WEIGHTS
+
+    if not len(allowed_ids):
+        return np.zeros(0, np.int64), np.zeros(0)
+    members = ",".join(map(str, allowed_ids.tolist()))
+    cursor.execute(
+        "SELECT group_concat(id), group_concat(score) FROM ("
+        f"SELECT rowid AS id, {_score_sql(BM25_WEIGHTS)} AS score FROM registry_trial_fts "
+        f"WHERE registry_trial_fts MATCH %s AND +rowid IN ({members}) LIMIT -1)",
+        [expr],
+    )
+    ids, scores = cursor.fetchone()
+    return _ids_text(ids), _floats_text(scores)
+
+
+def _top(cursor, expr: str, index: FilterIndex, allowed, k: int) -> tuple[np.ndarray, np.ndarray]:
+    """Positions and scores of the ``k`` best allowed matches (score, then NCT order).
+
+    FTS5 returns the ``n`` best matches by bm25 (it scores every match; the sort keeps
+    ``n``). Every unreturned match scores at most the ``n``-th score, so once ``k`` allowed
+    matches score strictly more, or all matches came back, the answer is exact; otherwise
+    ``n`` grows fourfold.
+    """
+    from trialdesk.registry.search import BM25_WEIGHTS
+
+    w = ", ".join(str(x) for x in BM25_WEIGHTS)
+    n = max(k, TOP_FIRST)
+    while True:
+        cursor.execute(
+            f"SELECT rowid, {_score_sql(BM25_WEIGHTS)} FROM registry_trial_fts "
+            f"WHERE registry_trial_fts MATCH %s ORDER BY bm25(registry_trial_fts, {w}) "
+            "LIMIT %s",
+            [expr, n],
+        )
+        rows = cursor.fetchall()
+        ids = np.fromiter((r[0] for r in rows), np.int64, len(rows))
+        scores = np.fromiter((float(r[1]) for r in rows), np.float64, len(rows))
+        positions = index.positions(ids)
+        if len(positions) != len(ids):  # an FTS row without its trial: keep them paired
+            keep = np.isin(ids, index.sorted_ids)
+            scores = scores[keep]
+        if allowed is not None:
+            keep = allowed[positions]
+            positions, kept_scores = positions[keep], scores[keep]
+        else:
+            kept_scores = scores
+        complete = len(rows) < n
+        if complete or np.count_nonzero(kept_scores > scores[-1]) >= k:
+            order = np.lexsort((positions, -kept_scores))[:k]
+            return positions[order], kept_scores[order]
+        n *= 4
+
+
+def _floats_text(text: str | None) -> np.ndarray:
+    return np.array(text.split(","), dtype=np.float64) if text else np.zeros(0)
