@@ -37,6 +37,9 @@ from trialdesk.registry.models import bump_version
 #: Studies per batch of statements inside a file's transaction.
 BATCH_SIZE = 500
 
+#: WAL pages between checkpoints while importing (SQLite's default is 1,000).
+WAL_AUTOCHECKPOINT_PAGES = 16384
+
 TRIAL_COLUMNS = (
     "nct_id",
     "brief_title",
@@ -239,6 +242,9 @@ def optimize_index() -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         cursor.execute("INSERT INTO registry_trial_fts(registry_trial_fts) VALUES ('optimize')")
     with connection.cursor() as cursor:
+        # Approximate statistics (SQLite's recommendation for PRAGMA optimize): an exact
+        # ANALYZE reads every index, about 3 s at 500,000 trials; this about 0.1 s.
+        cursor.execute("PRAGMA analysis_limit = 400")
         cursor.execute("PRAGMA optimize")
 
 
@@ -549,7 +555,7 @@ def _write(items: Prepared) -> tuple[int, int, int]:
             # Bulk-load settings for this connection: a 64 MB page cache (index updates at
             # hundreds of thousands of trials) and fewer, larger WAL checkpoints.
             cursor.execute("PRAGMA cache_size = -65536")
-            cursor.execute("PRAGMA wal_autocheckpoint = 16384")
+            cursor.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
             fts = FtsBatch(cursor)
         for start in range(0, len(items), BATCH_SIZE):
             batch = items[start : start + BATCH_SIZE]

@@ -81,11 +81,9 @@ class Trial(models.Model):
             models.Index(fields=[*_FILTERS_BY_NCT], name="registry_trial_by_nct"),
             # The same by id: full-text and site candidates (ids) are filtered from the index.
             models.Index(fields=["id", *_FILTERS_BY_NCT], name="registry_trial_by_id"),
-            models.Index(fields=["study_type"], name="registry_trial_type"),
-            models.Index(fields=["sex"], name="registry_trial_sex"),
-            models.Index(fields=["phase_mask"], name="registry_trial_phase"),
-            models.Index(fields=["min_age_days"], name="registry_trial_min_age"),
-            models.Index(fields=["max_age_days"], name="registry_trial_max_age"),
+            # (Single-column indexes on type, sex, phase and age limits were dropped in
+            # migration 0009: the covering indexes above serve those filters, SQLite
+            # searches filter in memory (``fastsearch``), and each cost time on import.)
             models.Index(fields=["updated_at"], name="registry_trial_updated"),
         ]
 
