@@ -103,3 +103,10 @@ def test_filter_index_follows_changes_to_the_registry(monkeypatch):
     fast, sql = _both(monkeypatch, query)
     assert _key(fast) == _key(sql)
     assert fast.total == sql.total > before - 2
+
+
+def test_filter_index_on_an_empty_registry():
+    page = search(SearchQuery(text="cirrhosis", statuses=("RECRUITING",), near=(21.0, 105.8),
+                              within_km=50))  # fmt: skip
+    assert page.total == 0 and page.results == ()
+    assert search(SearchQuery()).total == 0

@@ -63,10 +63,10 @@ class FilterIndex:
 
     def positions(self, trial_ids: np.ndarray) -> np.ndarray:
         """NCT-order positions of ``trial_ids`` (ids not in the index are dropped)."""
-        where = np.searchsorted(self.sorted_ids, trial_ids)
-        where = np.minimum(where, len(self.sorted_ids) - 1)
-        found = self.sorted_ids[where] == trial_ids if len(self.sorted_ids) else where < 0
-        return self.sorted_pos[where[found]]
+        if not len(self.sorted_ids):
+            return np.zeros(0, np.int64)
+        where = np.minimum(np.searchsorted(self.sorted_ids, trial_ids), len(self.sorted_ids) - 1)
+        return self.sorted_pos[where[self.sorted_ids[where] == trial_ids]]
 
     # ------------------------------------------------------------------ filters
 
@@ -276,6 +276,8 @@ def run(query, plan, index: FilterIndex, cursor, origin) -> tuple[list[Any], int
     found = {row[0]: row for row in cursor.fetchall()}
     rows = []
     for k, trial_id in enumerate(ids):
+        if trial_id not in found:  # deleted by another process since the index was read
+            continue
         score = float(chosen_scores[k]) if chosen_scores is not None else None
         rows.append((*found[trial_id], score))
     return rows, total
