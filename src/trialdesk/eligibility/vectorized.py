@@ -150,19 +150,49 @@ class PolarsBackend:
     def in_(self, a: Any, values: list[str]) -> Any:
         return a.is_in(values)
 
-    def score_fallback(self, node: Any, protocol: Protocol, d: date) -> Any:
-        """Scores other than Child-Pugh: computed row by row by trialdesk.clinical.scores
-        (the one home of the formulas), through the one-patient path."""
-        from trialdesk.eligibility.cohort import patient_from_row
-        from trialdesk.eligibility.evaluate import Context, evaluate
+    def flit(self, x: float) -> Any:
+        return self.pl.lit(x, dtype=self.pl.Float64)
 
+    def to_float(self, x: Any) -> Any:
+        return x.cast(self.pl.Float64)
+
+    def sub(self, a: Any, b: Any) -> Any:
+        return a - b
+
+    def ln(self, x: Any) -> Any:
+        return x.log()
+
+    def log10(self, x: Any) -> Any:
+        return x.log(10)
+
+    def floor_int(self, x: Any) -> Any:
+        return x.floor().cast(self.pl.Int64)
+
+    def floor_div(self, a: Any, k: int) -> Any:
+        return a // k
+
+    def lower_trim(self, x: Any) -> Any:
+        return x.str.strip_chars().str.to_lowercase()
+
+    def exact_score(
+        self, fn: Callable[[dict[str, Any]], int | None], near: Any, fields: dict[str, Any]
+    ) -> Any:
+        """``fn`` (an exact score through trialdesk.clinical.scores) on the rows where ``near``
+        is true, null elsewhere: one call per batch, and Python only for those rows (the
+        double-precision value is trusted everywhere else)."""
         pl = self.pl
-        names = sorted(self.available)
 
-        def one(row: dict[str, Any]) -> bool | None:
-            return evaluate(node, Context(patient_from_row(row), protocol, d)).truth
+        def batch(s: Any) -> Any:
+            frame = s.struct.unnest()
+            mask = frame.get_column("__near").fill_null(False)
+            out = pl.repeat(None, len(s), dtype=pl.Int64, eager=True)
+            if mask.any():
+                rows = frame.filter(mask).iter_rows(named=True)
+                out = out.scatter(mask.arg_true(), pl.Series([fn(r) for r in rows], dtype=pl.Int64))
+            return out
 
-        return pl.struct([pl.col(n) for n in names]).map_elements(one, return_dtype=pl.Boolean)
+        struct = pl.struct([near.alias("__near"), *(e.alias(n) for n, e in fields.items())])
+        return struct.map_batches(batch, return_dtype=pl.Int64, is_elementwise=True)
 
 
 def polars_criteria(
@@ -484,12 +514,42 @@ class SqlBackend:
         self.available = available
         self.dialect = dialect
         self.missing: set[str] = set()
+        self.memos: dict[str, tuple[str, int]] = {}  # helper column -> (expression, stage)
 
     def has(self, name: str) -> bool:
         return self.available is None or name in self.available
 
     def memo(self, key: str, expr: str) -> str:
-        return expr
+        """Compute ``expr`` once, as a helper column of a stage (a CTE) before the SELECT
+        that uses it; a helper that uses another one goes in a later stage."""
+        name = f"__td_{key}"
+        quoted = _quote(name, self.dialect)
+        if name not in self.memos:
+            stage = 1 + max(
+                (st for n, (_, st) in self.memos.items() if _quote(n, self.dialect) in expr),
+                default=0,
+            )
+            self.memos[name] = (expr, stage)
+        return quoted
+
+    def stages(self, table: str) -> tuple[list[str], str]:
+        """(CTE definitions computing the helper columns, the name of the last one)."""
+        ctes: list[str] = []
+        source = table
+        last = max((st for _, st in self.memos.values()), default=0)
+        for stage in range(1, last + 1):
+            cols = [
+                f"{expr} AS {_quote(name, self.dialect)}"
+                for name, (expr, st) in self.memos.items()
+                if st == stage
+            ]
+            ctes.append(
+                f"helpers_{stage} AS (\n  SELECT *,\n    "
+                + ",\n    ".join(cols)
+                + f"\n  FROM {source}\n)"
+            )
+            source = f"helpers_{stage}"
+        return ctes, source
 
     def col(self, name: str) -> str:
         if self.available is None or name in self.available:
@@ -520,6 +580,7 @@ class SqlBackend:
                 "bool": "CAST(NULL AS BOOLEAN)",
                 "int": "CAST(NULL AS BIGINT)",
                 "str": "CAST(NULL AS VARCHAR)",
+                "float": f"CAST(NULL AS {self.sql_type('float')})",
             }[typ]
         if isinstance(v, bool | int | date):
             return self.lit(v)
@@ -576,12 +637,34 @@ class SqlBackend:
     def in_(self, a: str, values: list[str]) -> str:
         return f"({a} IN ({', '.join(self.lit(v) for v in values)}))"
 
-    def score_fallback(self, node: Any, protocol: Protocol, d: date) -> str:
-        raise CompileError(
-            f"{protocol.nct_id}: {node.source}: the SQL form computes "
-            "child_pugh only; use the Polars path for MELD, MELD-Na, MELD 3.0 "
-            "and ALBI"
-        )
+    def flit(self, x: float) -> str:
+        return f"CAST({float(x)!r} AS {self.sql_type('float')})"
+
+    def to_float(self, x: str) -> str:
+        return f"CAST({x} AS {self.sql_type('float')})"
+
+    def sub(self, a: str, b: str) -> str:
+        return f"({a} - {b})"
+
+    def ln(self, x: str) -> str:
+        return f"LN({x})"
+
+    def log10(self, x: str) -> str:
+        return f"LOG10({x})"
+
+    def floor_int(self, x: str) -> str:
+        return f"CAST(FLOOR({x}) AS BIGINT)"
+
+    def floor_div(self, a: str, k: int) -> str:
+        # exact: |a| < 2^53, so the quotient in double is an integer only when it is one
+        return f"CAST(FLOOR({self.to_float(a)} / {k}) AS BIGINT)"
+
+    def lower_trim(self, x: str) -> str:
+        return f"LOWER(TRIM({x}))"
+
+    def exact_score(self, fn: Any, near: str, fields: dict[str, str]) -> None:
+        """SQL has no exact logarithms: a value within NEAR_TIE of a boundary is unknown."""
+        return None
 
 
 def cohort_sql(
@@ -633,10 +716,13 @@ def cohort_sql(
         f"'INCOMPLETE' ELSE 'ELIGIBLE' END AS overall"
     )
     outer.append(f"({unknown}) AS n_unknown")
+    ctes, source = backend.stages(table)
     return (
-        "WITH screened AS (\n  SELECT\n    "
+        "WITH "
+        + "".join(c + ",\n" for c in ctes)
+        + "screened AS (\n  SELECT\n    "
         + ",\n    ".join(inner)
-        + f"\n  FROM {table}\n)\nSELECT\n  "
+        + f"\n  FROM {source}\n)\nSELECT\n  "
         + ",\n  ".join(outer)
         + "\nFROM screened"
     )
