@@ -32,7 +32,6 @@ import msgspec
 from trialdesk.registry import PHASE_BITS
 from trialdesk.registry.bulk import FtsBatch, defer_indexes, restore_indexes, should_defer
 from trialdesk.registry.geo import cell_of
-from trialdesk.registry.models import bump_version
 
 #: Studies per batch of statements inside a file's transaction.
 BATCH_SIZE = 500
@@ -542,6 +541,8 @@ def _write(items: Prepared) -> tuple[int, int, int]:
     """Upsert prepared studies in batches; returns (created, updated, unchanged)."""
     from django.db import connection
     from django.utils import timezone
+
+    from trialdesk.registry.models import bump_version
 
     sql = _sql(connection.vendor)
     now = connection.ops.adapt_datetimefield_value(timezone.now())
