@@ -1,4 +1,8 @@
-"""``trialdesk design ...``: dose-finding decisions, boundary tables, paths, simulations."""
+"""``trialdesk design ...``: dose-finding decisions, boundary tables, paths, simulations.
+
+The ``design`` group and its subcommands; the shared design options and their parsing into
+a design are in ``cli/_design_options.py``.
+"""
 
 from __future__ import annotations
 
@@ -7,18 +11,13 @@ import math
 
 import click
 
-DESIGNS = click.Choice(["3+3", "boin", "crm"], case_sensitive=False)
-
-
-def _floats(name: str, text: str | None) -> tuple[float, ...] | None:
-    if text is None:
-        return None
-    try:
-        return tuple(float(v) for v in text.replace(" ", "").split(",") if v != "")
-    except ValueError:
-        raise click.ClickException(
-            f"--{name}: expected comma-separated numbers like 0.05,0.12,0.30, got {text!r}"
-        ) from None
+from trialdesk.cli._design_options import (
+    DESIGNS,
+    build_design,
+    design_options,
+    parse_floats,
+    parse_labels,
+)
 
 
 def _clean(obj):
@@ -33,107 +32,6 @@ def _clean(obj):
 
 def _echo_json(obj) -> None:
     click.echo(json.dumps(_clean(obj), indent=2))
-
-
-def design_options(f):
-    opts = [
-        click.option(
-            "--target",
-            type=float,
-            default=None,
-            help="Target DLT probability (BOIN, CRM; for 3+3 only the true MTD).",
-        ),
-        click.option(
-            "--skeleton",
-            default=None,
-            help="CRM prior DLT probabilities per dose, e.g. 0.05,0.12,0.25,0.40.",
-        ),
-        click.option(
-            "--model",
-            type=click.Choice(["empiric", "logistic"]),
-            default="empiric",
-            show_default=True,
-            help="CRM working model.",
-        ),
-        click.option(
-            "--a0", type=float, default=3.0, show_default=True, help="CRM logistic intercept."
-        ),
-        click.option("--allow-skip", is_flag=True, help="CRM: allow skipping untried doses."),
-        click.option(
-            "--no-deescalation",
-            is_flag=True,
-            help="3+3: stop at a too-toxic dose instead of expanding the one below.",
-        ),
-        click.option(
-            "--max-cohorts-per-dose",
-            type=int,
-            default=None,
-            help="Stop when the recommended dose already has this many cohorts.",
-        ),
-        click.option(
-            "--n-earlystop",
-            type=int,
-            default=None,
-            help="BOIN: stop when the current dose has this many patients.",
-        ),
-        click.option(
-            "--stop-too-toxic",
-            type=float,
-            default=None,
-            metavar="CONF",
-            help="Stop if Pr(DLT rate at dose 1 > target) > CONF (e.g. 0.95).",
-        ),
-    ]
-    for o in reversed(opts):
-        f = o(f)
-    return f
-
-
-def _build(
-    name,
-    doses,
-    max_n=None,
-    *,
-    target=None,
-    skeleton=None,
-    model="empiric",
-    a0=3.0,
-    allow_skip=False,
-    no_deescalation=False,
-    max_cohorts_per_dose=None,
-    stop_too_toxic=None,
-    n_earlystop=None,
-):
-    """The design the CLI options describe (defaults of :func:`make_design`)."""
-    from trialdesk.dosefinding import DoseFindingError, StopWhenTooToxic, make_design
-
-    opts = {}
-    if name.lower() == "3+3" and no_deescalation:
-        opts["allow_deescalation"] = False
-    if n_earlystop is not None:
-        if name.lower() != "boin":
-            raise click.ClickException("--n-earlystop applies to BOIN only")
-        opts["n_earlystop"] = n_earlystop
-    try:
-        design = make_design(
-            name,
-            doses,
-            target=target,
-            skeleton=_floats("skeleton", skeleton),
-            model=model,
-            a0=a0,
-            skip_doses=allow_skip,
-            max_cohorts_per_dose=max_cohorts_per_dose,
-            max_n=max_n,
-            **opts,
-        )
-        if stop_too_toxic is not None:
-            if target is None:
-                raise DoseFindingError("--stop-too-toxic needs --target")
-            design = design | StopWhenTooToxic(target=target, confidence=stop_too_toxic)
-    except DoseFindingError as e:
-        raise click.ClickException(str(e)) from None
-    return design
 
 
 @click.group()
@@ -182,12 +80,12 @@ def next_(name, doses, outcomes, max_n, dose_labels, as_json, **opts) -> None:
 
     if doses is not None and doses < 1:
         raise click.ClickException("--doses: must be >= 1")
-    d = _build(name, doses, max_n, **opts)
+    d = build_design(name, doses, max_n, **opts)
     try:
         decision = d.next_dose(outcomes)
     except DoseFindingError as e:
         raise click.ClickException(str(e)) from None
-    labels = _labels(dose_labels, doses)
+    labels = parse_labels(dose_labels, doses)
     if as_json:
         _echo_json(
             {
@@ -212,18 +110,6 @@ def next_(name, doses, outcomes, max_n, dose_labels, as_json, **opts) -> None:
         click.echo(f"Decision: next dose {decision.next_dose}")
     click.echo(f"Reason: {decision.reason}")
     click.echo(f"Reference: {d.reference}")
-
-
-def _labels(text: str | None, doses: int) -> list[str]:
-    if not text:
-        return [""] * doses
-    head, _, unit = text.partition(" ")
-    parts = [p.strip() for p in head.split(",")]
-    if len(parts) != doses:
-        raise click.ClickException(
-            f"--dose-labels: expected {doses} labels (one per dose), got {len(parts)}"
-        )
-    return [f"{p} {unit}".strip() for p in parts]
 
 
 def _progress():
@@ -268,11 +154,11 @@ def simulate(
     from trialdesk.dosefinding import DoseFindingError, exact_oc, report
     from trialdesk.dosefinding import simulate as sim
 
-    p = _floats("truth", truth)
+    p = parse_floats("truth", truth)
     if opts["target"] is None and name == "3+3":
         opts["target"] = 0.3  # 3+3 has no target: it only defines the true MTD here
     target = opts["target"]
-    d = _build(name, len(p), **opts)
+    d = build_design(name, len(p), **opts)
     try:
         if exact:
             if max_n % cohort_size:
@@ -331,9 +217,9 @@ def paths(
     from trialdesk.dosefinding import DoseFindingError
     from trialdesk.dosefinding.paths import dose_paths, paths_oc, render_png, render_text
 
-    d = _build(name, doses, max_n, **opts)
+    d = build_design(name, doses, max_n, **opts)
     try:
-        root = dose_paths(d, outcomes, cohorts, cohort_size, truth=_floats("truth", truth))
+        root = dose_paths(d, outcomes, cohorts, cohort_size, truth=parse_floats("truth", truth))
     except (DoseFindingError, ValueError) as e:
         raise click.ClickException(str(e)) from None
     summary = paths_oc(root, doses) if truth else None
@@ -380,7 +266,7 @@ def table(name, doses, outcomes, cohorts, cohort_size, max_n, csv_path, pdf_path
     from trialdesk.dosefinding import DoseFindingError
     from trialdesk.dosefinding.tables import to_csv, to_pdf
 
-    d = _build(name, doses, **opts)
+    d = build_design(name, doses, **opts)
     try:
         text = to_csv(d, outcomes, cohorts, cohort_size, max_n)
         if pdf_path:
@@ -457,9 +343,9 @@ def compare(
     from trialdesk.dosefinding import DoseFindingError, report
     from trialdesk.dosefinding.compare import Scenario, compare_designs, plot_grid
 
-    truths = [_floats("scenario", s) for s in scenarios]
+    truths = [parse_floats("scenario", s) for s in scenarios]
     k = len(truths[0])
-    designs = {n: _build(n, k, target=target, skeleton=skeleton) for n in design_names}
+    designs = {n: build_design(n, k, target=target, skeleton=skeleton) for n in design_names}
     sc = [Scenario(f"scenario {i + 1}", t, target) for i, t in enumerate(truths)]
     executor = None
     try:
