@@ -1,6 +1,6 @@
 """SQLite searches through an in-memory filter and distance index (numpy), FTS5 for text.
 
-At 500,000 trials the SQL plans of ``search._Plan`` spend most of their time on distance
+At 500,000 trials the SQL plans of ``sqlplan._Plan`` spend most of their time on distance
 filters: a dense city within 250 km has tens of thousands of sites, each read from an index,
 joined to its trial and filtered row by row, and ordering by NCT id with an exact count
 means touching every one of them. This module keeps, per process, the columns the filters
@@ -16,12 +16,12 @@ comparison per trial, a page without text is the first matching positions, and t
 is exact. With text, FTS5 still matches (``MATCH``) and ranks (``bm25`` with the same
 column weights), but only the trials that pass the filters are scored.
 
-The index is rebuilt when the registry changes (``search._cached``: the largest trial id
+The index is rebuilt when the registry changes (``places._cached``: the largest trial id
 and the last update time): at 500,000 trials about 2.3 s per process, 45 MB kept and
 about 150 MB at the peak of the build.
 Semantics equal the SQL plans' (tests compare both on random queries): distances use the
-same haversine expression as the SQL (``search._distance_sql``); an age uses
-``search.age_days``; NULL age limits are open ends.
+same haversine expression as the SQL (``sqlplan._distance_sql``); an age uses
+``query.age_days``; NULL age limits are open ends.
 
 Country and city filters are not indexed here: such queries take the SQL plans.
 """
@@ -34,6 +34,8 @@ from typing import Any
 import numpy as np
 
 from trialdesk.registry import PHASE_BITS, geo
+from trialdesk.registry.query import age_days
+from trialdesk.registry.sqlplan import _SELECT_COLUMNS, BM25_WEIGHTS
 
 _INT_MIN = np.iinfo(np.int64).min
 _INT_MAX = np.iinfo(np.int64).max
@@ -80,8 +82,6 @@ class FilterIndex:
     def mask(self, query, origin: tuple[float, float] | None) -> np.ndarray | None:
         """Boolean mask (NCT order) of the trials passing the query's filters other than
         text and condition; None when there are no such filters."""
-        from trialdesk.registry.search import age_days
-
         parts: list[np.ndarray] = []
         if query.statuses:
             parts.append(self._code_in("status", query.statuses))
@@ -118,7 +118,7 @@ class FilterIndex:
 
 def distances_km(origin: tuple[float, float], lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     """Haversine distance (km) from ``origin`` to each point, written as the SQL plans
-    compute it (``search._distance_sql``: radians of the differences, the asin argument
+    compute it (``sqlplan._distance_sql``: radians of the differences, the asin argument
     capped at 1) so that both give the same answer at a search radius's edge."""
     lat0, lon0 = origin
     a = (
@@ -234,8 +234,6 @@ def run(query, plan, index: FilterIndex, cursor, origin) -> tuple[list[Any], int
       page is certain; the total is counted (no filters) or taken from the match ids;
     - a condition filter alone (no ranking text): the match ids in NCT order.
     """
-    from trialdesk.registry.search import _SELECT_COLUMNS
-
     offset, limit = (query.page - 1) * query.per_page, query.per_page
     allowed = index.mask(query, origin)
     chosen_scores: np.ndarray | None = None
@@ -319,8 +317,6 @@ def _scored(cursor, expr: str, allowed_ids: np.ndarray) -> tuple[np.ndarray, np.
     per id (seconds for a common word). Only the kept rows are scored. ``LIMIT -1`` keeps
     the subquery apart: FTS5 allows bm25 only next to its MATCH, not inside an aggregate.
     """
-    from trialdesk.registry.search import BM25_WEIGHTS
-
     if not len(allowed_ids):
         return np.zeros(0, np.int64), np.zeros(0)
     members = ",".join(map(str, allowed_ids.tolist()))
@@ -342,8 +338,6 @@ def _top(cursor, expr: str, index: FilterIndex, allowed, k: int) -> tuple[np.nda
     matches score strictly more, or all matches came back, the answer is exact; otherwise
     ``n`` grows fourfold.
     """
-    from trialdesk.registry.search import BM25_WEIGHTS
-
     w = ", ".join(str(x) for x in BM25_WEIGHTS)
     n = max(k, TOP_FIRST)
     while True:

@@ -404,7 +404,7 @@ def _study_texts(data: bytes) -> list[str]:
 
 
 def _floor_days(days: float | None) -> int | None:
-    # Whole days, the same rounding as search.age_days uses for a patient's age.
+    # Whole days, the same rounding as query.age_days uses for a patient's age.
     return None if days is None else math.floor(days + 1e-9)
 
 

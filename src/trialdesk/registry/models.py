@@ -192,7 +192,7 @@ class DeferredIndex(models.Model):
 class RegistryState(models.Model):
     """One row: ``version`` goes up with every change to the stored trials or their sites
     (each imported file, each save or delete through the ORM), so per-process caches of
-    registry data (``search._cached``) know when to rebuild. See ``bump_version``."""
+    registry data (``places._cached``) know when to rebuild. See ``bump_version``."""
 
     version = models.BigIntegerField(default=0)
 

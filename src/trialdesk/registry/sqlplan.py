@@ -1,0 +1,313 @@
+"""The SQL plans of a search: the statements ``search`` runs when the in-memory index is
+not used (PostgreSQL always; SQLite with a country or city filter, or ``FAST_INDEX`` off).
+
+``_Plan`` holds the SQL pieces of one query (trial filters, the full-text expression, the
+site distance filter) and builds the two statement shapes: ``run_plain`` (no text: NCT id
+order, a capped count) and ``run_windowed`` (text and/or distance: page and
+``COUNT(*) OVER ()`` in one statement). See ``search.search`` for the plan choices.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from trialdesk.registry import PHASE_BITS, geo
+from trialdesk.registry.query import SearchQuery, age_days
+from trialdesk.registry.textquery import TextQuery, _clean_words, _fts5_string
+
+#: FTS5 column weights for bm25, in the column order of the FTS table (migration 0002).
+BM25_WEIGHTS = (10.0, 8.0, 8.0, 4.0, 3.0, 2.0, 1.0)
+
+_SELECT_COLUMNS = "t.id, t.nct_id, t.brief_title, t.overall_status, t.phases, t.conditions_text"
+#: SQLite looks candidates up in the narrow covering index, not in the wide table rows.
+_BY_ID = " INDEXED BY registry_trial_by_id"
+#: Candidate sets are compared by counting each up to this many rows.
+PROBE_CAP = 2000
+#: Without text, sites in range drive the query up to this many (about 1 us each, against
+#: the trial-by-trial scan in NCT id order).
+SITES_DRIVE_CAP = 20_000
+#: How many times dearer a candidate check by FTS5 rowid is than one by the indexes.
+FTS_PROBE_COST = 20
+
+
+def _condition_words(query: SearchQuery) -> list[str]:
+    """The condition filter's words (all must be in the trial's conditions); none = no filter."""
+    return _clean_words(query.condition) if query.condition else []
+
+
+class _Plan:
+    """The SQL pieces of one search and the two statement shapes that use them."""
+
+    def __init__(self, query: SearchQuery, text: TextQuery, origin, vendor: str) -> None:
+        self.query = query
+        self.vendor = vendor
+        self.ranked = not text.empty
+        self.where: list[str] = []
+        self.params: list[Any] = []
+        self._trial_filters()
+        # Full text: SQLite folds the condition filter into the MATCH expression.
+        self.fts_expr = ""
+        self.tsquery = text.websearch() if self.ranked else ""
+        if vendor == "sqlite":
+            expr = text.fts5() if self.ranked else ""
+            words = _condition_words(query)
+            if words:
+                cond = "conditions_text : (" + " AND ".join(_fts5_string(w) for w in words) + ")"
+                expr = f"({expr}) AND {cond}" if expr else cond
+            self.fts_expr = expr
+        elif _condition_words(query):
+            self.where.append(
+                "to_tsvector('english'::regconfig, t.conditions_text) "
+                "@@ plainto_tsquery('english'::regconfig, %s)"
+            )
+            self.params.append(" ".join(_condition_words(query)))
+        # Sites within range: SQL on alias ``l``.
+        self.located = origin is not None and query.within_km is not None
+        self.site_sql, self.site_params = "", []
+        self.seek_sql, self.seek_params = "", []
+        self.check_sql, self.check_params = "", []
+        self.by_cell = ""
+        if self.located:
+            self._site_filter(origin, query.within_km)
+
+    def _trial_filters(self) -> None:
+        q, where, params = self.query, self.where, self.params
+        if q.statuses:
+            where.append(f"t.overall_status IN ({', '.join(['%s'] * len(q.statuses))})")
+            params.extend(q.statuses)
+        if q.phases:
+            mask = 0
+            for phase in q.phases:
+                mask |= PHASE_BITS[phase]
+            where.append("(t.phase_mask & %s) <> 0")
+            params.append(mask)
+        if q.study_type:
+            where.append("t.study_type = %s")
+            params.append(q.study_type)
+        if q.sex:
+            # The patient's sex: trials for that sex, for all, or not saying.
+            if q.sex == "ALL":
+                where.append("t.sex IN ('ALL', '')")
+            else:
+                where.append("t.sex IN (%s, 'ALL', '')")
+                params.append(q.sex)
+        if q.age is not None:
+            days = age_days(q.age)
+            where.append("(t.min_age_days IS NULL OR t.min_age_days <= %s)")
+            where.append("(t.max_age_days IS NULL OR t.max_age_days >= %s)")
+            params.extend([days, days])
+        if q.country or q.city:
+            cond = []
+            if q.country:
+                cond.append("LOWER(p.country) = LOWER(%s)")
+                params.append(q.country)
+            if q.city:
+                cond.append("LOWER(p.city) = LOWER(%s)")
+                params.append(q.city)
+            where.append(
+                "EXISTS (SELECT 1 FROM registry_triallocation p WHERE p.trial_id = t.id AND "
+                + " AND ".join(cond)
+                + ")"
+            )
+
+    def _site_filter(self, origin: tuple[float, float], within_km: float) -> None:
+        box = geo.bounding_box(origin[0], origin[1], within_km)
+        box_sql = (
+            "l.lat BETWEEN %s AND %s AND ("
+            + " OR ".join("l.lon BETWEEN %s AND %s" for _ in box.lon_ranges)
+            + ")"
+        )
+        box_params: list[Any] = [box.min_lat, box.max_lat]
+        for west, east in box.lon_ranges:
+            box_params.extend([west, east])
+        distance_sql = f"{_distance_sql(self.vendor)} <= %s"
+        distance_params = [*_distance_params(self.vendor, origin), within_km]
+        # Per trial (sites found by trial_id): the box, then the distance.
+        self.check_sql = f"{box_sql} AND {distance_sql}"
+        self.check_params = [*box_params, *distance_params]
+        # Sites found by position: grid-cell ranges (index seeks), the box, the distance.
+        ranges = geo.cell_ranges(box)
+        if ranges is not None:
+            cells = "(" + " OR ".join("l.cell BETWEEN %s AND %s" for _ in ranges) + ")"
+            self.seek_sql = f"{cells} AND {box_sql}"
+            self.seek_params = [*(v for r in ranges for v in r), *box_params]
+            # SQLite, without statistics, prefers the latitude band: make it seek by cell.
+            if self.vendor == "sqlite":
+                self.by_cell = " INDEXED BY registry_location_cell"
+        else:
+            self.seek_sql, self.seek_params = box_sql, box_params
+        self.site_sql = f"{self.seek_sql} AND {distance_sql}"
+        self.site_params = [*self.seek_params, *distance_params]
+
+    # ------------------------------------------------------------------ statements
+
+    def _filters(self) -> tuple[str, list[Any]]:
+        return " AND ".join(self.where), list(self.params)
+
+    def few_sites(self, cursor) -> bool:
+        """Whether the sites in range are few enough to drive the query (SQLite probes)."""
+        return (
+            self.vendor == "sqlite" and self._probe_sites(cursor, SITES_DRIVE_CAP) < SITES_DRIVE_CAP
+        )
+
+    def run_plain(self, cursor, offset: int, count_cap: int):
+        """No text: NCT id order (the covering indexes), stop after the page; a distance is
+        checked per trial on its sites; the total is counted up to ``count_cap``
+        (``search.COUNT_CAP``, passed in so that it is read at call time)."""
+        where, params = self._filters()
+        conds = [where] if where else []
+        if self.located:
+            conds.append(
+                "EXISTS (SELECT 1 FROM registry_triallocation l "
+                f"WHERE l.trial_id = t.id AND {self.check_sql})"
+            )
+            params.extend(self.check_params)
+        where = " WHERE " + " AND ".join(conds) if conds else ""
+        cursor.execute(
+            f"SELECT {_SELECT_COLUMNS}, NULL FROM registry_trial t{where} "
+            "ORDER BY t.nct_id LIMIT %s OFFSET %s",
+            [*params, self.query.per_page, offset],
+        )
+        rows = cursor.fetchall()
+        cap = max(count_cap, offset + self.query.per_page)
+        cursor.execute(
+            f"SELECT COUNT(*) FROM (SELECT 1 FROM registry_trial t{where} LIMIT %s) c",
+            [*params, cap + 1],
+        )
+        total = cursor.fetchone()[0]
+        return rows, min(total, cap), total <= cap
+
+    def run_windowed(self, cursor, offset: int):
+        """Text and/or distance: one statement yields the page and ``COUNT(*) OVER ()``."""
+        if self.vendor == "postgresql":
+            sql, params = self._postgresql()
+        else:
+            sql, params = self._sqlite(cursor)
+        order = "score DESC, nct_id" if self.ranked else "nct_id"
+        # bm25 must be evaluated next to its MATCH (not inside the window query): the
+        # filtered, scored candidates (id, nct_id, score only) are materialised first, then
+        # counted and paged; the shown columns are read for the page's rows alone.
+        cursor.execute(
+            f"WITH s AS MATERIALIZED ({sql}), "
+            "p AS (SELECT id, nct_id, score, COUNT(*) OVER () AS total FROM s "
+            f"ORDER BY {order} LIMIT %s OFFSET %s) "
+            f"SELECT {_SELECT_COLUMNS}, p.score, p.total FROM p "
+            f"JOIN registry_trial t ON t.id = p.id ORDER BY p.{order.replace(', ', ', p.')}",
+            [*params, self.query.per_page, offset],
+        )
+        rows = cursor.fetchall()
+        if rows:
+            total = rows[0][-1]
+        elif offset:
+            cursor.execute(f"SELECT COUNT(*) FROM ({sql}) s", params)
+            total = cursor.fetchone()[0]
+        else:
+            total = 0
+        return [r[:-1] for r in rows], total
+
+    def _postgresql(self) -> tuple[str, list[Any]]:
+        where, params = self._filters()
+        conds = [where] if where else []
+        froms = "registry_trial t"
+        score = "NULL"
+        head: list[Any] = []
+        if self.ranked:
+            froms += ", websearch_to_tsquery('english'::regconfig, %s) AS q(q)"
+            head.append(self.tsquery)
+            conds.insert(0, "t.search_vector @@ q.q")
+            score = "ts_rank_cd(t.search_vector, q.q)"
+        if self.located:
+            conds.append(
+                "EXISTS (SELECT 1 FROM registry_triallocation l "
+                f"WHERE l.trial_id = t.id AND {self.check_sql})"
+            )
+            params.extend(self.check_params)
+        sql = f"SELECT t.id, t.nct_id, {score} AS score FROM {froms}"
+        if conds:
+            sql += " WHERE " + " AND ".join(conds)
+        return sql, [*head, *params]
+
+    def _sqlite(self, cursor) -> tuple[str, list[Any]]:
+        where, params = self._filters()
+        weights = ", ".join(str(w) for w in BM25_WEIGHTS)
+        score = f"-bm25(registry_trial_fts, {weights})" if self.ranked else "NULL"
+        located_first = self.located and (not self.fts_expr or self._sites_much_fewer(cursor))
+        conds: list[str] = []
+        head: list[Any] = []
+        tail: list[Any] = []
+        if located_first:
+            # Trials with a site in range drive; the FTS5 table is checked by rowid.
+            froms = (
+                f"(SELECT DISTINCT l.trial_id AS id FROM registry_triallocation l{self.by_cell} "
+                f"WHERE {self.site_sql}) c CROSS JOIN registry_trial t{_BY_ID} ON t.id = c.id"
+            )
+            head.extend(self.site_params)
+            if self.fts_expr:
+                froms += " CROSS JOIN registry_trial_fts ON registry_trial_fts.rowid = t.id"
+                conds.append("registry_trial_fts MATCH %s")
+                head.append(self.fts_expr)
+        else:
+            # Full-text matches drive; each candidate's sites are checked by trial_id.
+            froms = (
+                f"registry_trial_fts CROSS JOIN registry_trial t{_BY_ID} "
+                "ON t.id = registry_trial_fts.rowid"
+            )
+            conds.append("registry_trial_fts MATCH %s")
+            head.append(self.fts_expr)
+            if self.located:
+                tail.extend(self.check_params)
+        if where:
+            conds.append(where)
+        if self.located and not located_first:
+            conds.append(
+                "EXISTS (SELECT 1 FROM registry_triallocation l "
+                f"WHERE l.trial_id = t.id AND {self.check_sql})"
+            )
+        sql = f"SELECT t.id, t.nct_id, {score} AS score FROM {froms}"
+        if conds:
+            sql += " WHERE " + " AND ".join(conds)
+        return sql, [*head, *params, *tail]
+
+    def _sites_much_fewer(self, cursor) -> bool:
+        """Whether sites in range should drive a text query: checking one candidate against
+        FTS5 by rowid costs ~20-100 us (a seek in every index segment), against the trial
+        and site indexes ~2 us, so the sites drive only when ``FTS_PROBE_COST`` times fewer."""
+        sites = self._probe_sites(cursor, PROBE_CAP // FTS_PROBE_COST)
+        return sites * FTS_PROBE_COST < self._probe_fts(cursor)
+
+    def _probe_fts(self, cursor) -> int:
+        cursor.execute(
+            "SELECT COUNT(*) FROM (SELECT 1 FROM registry_trial_fts "
+            "WHERE registry_trial_fts MATCH %s LIMIT %s) c",
+            [self.fts_expr, PROBE_CAP],
+        )
+        return cursor.fetchone()[0]
+
+    def _probe_sites(self, cursor, cap: int = PROBE_CAP) -> int:
+        cursor.execute(
+            f"SELECT COUNT(*) FROM (SELECT 1 FROM registry_triallocation l{self.by_cell} "
+            f"WHERE {self.seek_sql} LIMIT %s) c",
+            [*self.seek_params, cap],
+        )
+        return cursor.fetchone()[0]
+
+
+def _distance_sql(vendor: str) -> str:
+    """Haversine distance in km from the origin (params) to site ``l``; ``geo.haversine_km``."""
+    if vendor == "sqlite" and not geo.SQLITE_MATH:
+        return "registry_haversine_km(%s, %s, l.lat, l.lon)"
+    least = "least" if vendor == "postgresql" else "min"
+    cast = "::float8" if vendor == "postgresql" else ""
+    return (
+        f"(2 * {geo.EARTH_RADIUS_KM} * asin({least}(1.0, sqrt("
+        f"power(sin(radians(l.lat - %s{cast}) / 2), 2) + "
+        f"cos(radians(%s{cast})) * cos(radians(l.lat)) * "
+        f"power(sin(radians(l.lon - %s{cast}) / 2), 2)))))"
+    )
+
+
+def _distance_params(vendor: str, origin: tuple[float, float]) -> list[float]:
+    lat, lon = origin
+    if vendor == "sqlite" and not geo.SQLITE_MATH:
+        return [lat, lon]
+    return [lat, lat, lon]

@@ -1,0 +1,120 @@
+"""User text as a small web-search syntax, rebuilt for either full-text engine.
+
+User text is never passed to either engine raw. ``parse_text`` reads words, "quoted
+phrases", ``OR`` and ``-excluded`` terms into a ``TextQuery``, which rebuilds the query as
+an FTS5 ``MATCH`` expression (``TextQuery.fts5``, SQLite) or a ``websearch_to_tsquery``
+string (``TextQuery.websearch``, PostgreSQL), so input like ``cirrhosis AND (`` never
+raises a syntax error and both engines agree on which words count (the PostgreSQL English
+stop words are dropped on both).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+#: PostgreSQL's English stop words (share/tsearch_data/english.stop, from Snowball); dropped
+#: from queries on both engines so that SQLite and PostgreSQL read the same query.
+STOP_WORDS = frozenset(
+    """i me my myself we our ours ourselves you your yours yourself yourselves he him his
+    himself she her hers herself it its itself they them their theirs themselves what which
+    who whom this that these those am is are was were be been being have has had having do
+    does did doing a an the and but if or because as until while of at by for with about
+    against between into through during before after above below to from up down in out on
+    off over under again further then once here there when where why how all any both each
+    few more most other some such no nor not only own same so than too very s t can will
+    just don should now""".split()
+)
+
+
+@dataclass(frozen=True)
+class Term:
+    """One word or quoted phrase of a text query."""
+
+    text: str
+    negated: bool = False
+    phrase: bool = False
+
+
+@dataclass(frozen=True)
+class TextQuery:
+    """A parsed text query: alternatives (OR) of conjunctions (AND) of terms."""
+
+    groups: tuple[tuple[Term, ...], ...] = field(default_factory=tuple)
+
+    @property
+    def empty(self) -> bool:
+        return not self.groups
+
+    def websearch(self) -> str:
+        """The query in ``websearch_to_tsquery`` syntax (also shown to users)."""
+        parts = []
+        for group in self.groups:
+            words = []
+            for term in group:
+                body = f'"{term.text}"' if term.phrase else term.text
+                words.append(("-" if term.negated else "") + body)
+            parts.append(" ".join(words))
+        return " or ".join(parts)
+
+    def fts5(self) -> str:
+        """The query as an FTS5 MATCH expression, every term a quoted string."""
+        alternatives = []
+        for group in self.groups:
+            pos = " AND ".join(_fts5_string(t.text) for t in group if not t.negated)
+            neg = "".join(f" NOT {_fts5_string(t.text)}" for t in group if t.negated)
+            alternatives.append(f"({pos}){neg}")
+        return " OR ".join(f"({a})" for a in alternatives)
+
+
+_TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
+_WORD = re.compile(r"[^\W_]+")
+
+
+def _fts5_string(text: str) -> str:
+    return '"' + text.replace('"', '""') + '"'
+
+
+def _clean_words(text: str) -> list[str]:
+    """Letters/digits runs of ``text`` without stop words (what the tokenizers index)."""
+    return [w for w in _WORD.findall(text) if w.lower() not in STOP_WORDS]
+
+
+def _phrase_words(text: str) -> list[str]:
+    """The words of a phrase, stop words kept (they hold the word positions) unless the
+    phrase is nothing but stop words."""
+    words = _WORD.findall(text)
+    return words if any(w.lower() not in STOP_WORDS for w in words) else []
+
+
+def parse_text(text: str) -> TextQuery:
+    """Read user text as web-search syntax; never fails.
+
+    - words are ANDed; ``"a phrase"`` must appear in that order; ``OR`` (any case) between
+      terms gives alternatives; ``-word`` / ``-"a phrase"`` excludes;
+    - ``AND``, punctuation, unbalanced quotes or brackets, and stop words are ignored;
+    - a hyphenated word like ``COVID-19`` is the phrase "covid 19";
+    - an alternative made only of exclusions is dropped (it cannot rank anything).
+    """
+    groups: list[list[Term]] = [[]]
+    for match in _TOKEN.finditer(text or ""):
+        minus, quoted, bare = match.group(1), match.group(2), match.group(3)
+        if quoted is not None:
+            words = _phrase_words(quoted)
+            negated = bool(minus)
+        else:
+            if bare.upper() == "OR":
+                groups.append([])
+                continue
+            if bare.upper() == "AND":
+                continue
+            negated = bare.startswith("-") and len(bare) > 1
+            words = _phrase_words(bare[1:] if negated else bare)
+        if not words:
+            continue
+        if len(words) == 1:
+            groups[-1].append(Term(words[0], negated, phrase=False))
+        else:
+            groups[-1].append(Term(" ".join(words), negated, phrase=True))
+    kept = tuple(tuple(g) for g in groups if any(not t.negated for t in g))
+    return TextQuery(kept)
