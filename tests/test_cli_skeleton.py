@@ -20,7 +20,10 @@ def test_migrate_creates_sqlite_database(tmp_path):
     env = {"TRIALDESK_VAR": str(tmp_path), "PATH": "/usr/bin:/bin"}
     proc = subprocess.run(
         [sys.executable, "-m", "trialdesk.cli", "migrate", "--quiet"],
-        env=env, capture_output=True, text=True, timeout=120,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert proc.returncode == 0, proc.stderr
     assert (tmp_path / "trialdesk.sqlite3").stat().st_size > 0
