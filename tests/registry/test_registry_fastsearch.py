@@ -110,3 +110,78 @@ def test_filter_index_on_an_empty_registry():
                               within_km=50))  # fmt: skip
     assert page.total == 0 and page.results == ()
     assert search(SearchQuery()).total == 0
+
+
+@pytest.mark.parametrize("in_list_max", [0, 20_000])
+def test_an_index_older_than_the_registry_answers_without_failing(monkeypatch, in_list_max):
+    """An import can commit while (or after) a process reads its index: the trials it does
+    not hold yet are left out of that search, never an error."""
+    from django.db import connection
+
+    from trialdesk.registry import fastsearch
+    from trialdesk.registry.search import _Plan, parse_text
+
+    monkeypatch.setattr(fastsearch, "IN_LIST_MAX", in_list_max)
+    monkeypatch.setattr(fastsearch, "TOP_FIRST", 1)
+    older = list(generate_studies(30, seed=5))
+    import_bytes(json.dumps({"studies": older}).encode(), "a.json")
+    with connection.cursor() as cursor:
+        old = fastsearch.build_index(cursor)
+    more = list(generate_studies(30, seed=5, start=30))
+    import_bytes(json.dumps({"studies": more}).encode(), "b.json")
+    held = {
+        str(n)
+        for n in Trial.objects.filter(id__in=old.ids.tolist()).values_list("nct_id", flat=True)
+    }
+    # Words of the new trials' conditions: the full-text index already holds them.
+    first = [
+        s["protocolSection"]["conditionsModule"]["conditions"][0] for s in (*older[:8], *more[:8])
+    ]
+    word = " OR ".join(sorted({c.split()[0] for c in first}))
+    newer = {s["protocolSection"]["identificationModule"]["nctId"] for s in more}
+    page = search(SearchQuery(text=word, per_page=100))
+    assert len(newer & {h.nct_id for h in page.results}) >= 2  # the current index sees them
+    statuses = registry_search.STATUSES
+    for kwargs in ({"text": word}, {"text": word, "statuses": statuses}, {"condition": word.split()[0]},
+                   {"statuses": statuses}):  # fmt: skip
+        query = SearchQuery(per_page=50, **kwargs)
+        plan = _Plan(query, parse_text(query.text), None, "sqlite")
+        with connection.cursor() as cursor:
+            rows, total = fastsearch.run(query, plan, old, cursor, None)
+        assert {row[1] for row in rows} <= held and len(rows) <= total
+
+
+def test_sql_plans_work_while_indexes_are_deferred(monkeypatch):
+    """The SQL plans name some indexes (INDEXED BY): those are never deferred."""
+    from django.db import connection
+
+    from trialdesk.registry import bulk
+
+    studies = list(generate_studies(60, seed=9))
+    import_bytes(json.dumps({"studies": studies}).encode(), "a.json")
+    site = TrialLocation.objects.exclude(lat=None).first()
+    query = SearchQuery(country=site.country, near=(site.lat, site.lon), within_km=100,
+                        text="healthy OR cancer", per_page=50)  # fmt: skip
+    monkeypatch.setattr(registry_search, "FAST_INDEX", False)
+    before = _key(search(query))
+    dropped = bulk.defer_indexes()
+    if connection.vendor == "sqlite":
+        assert dropped
+    assert _key(search(query)) == before
+    assert _key(search(SearchQuery(near=(site.lat, site.lon), within_km=50))) is not None
+    bulk.restore_indexes()
+
+
+def test_a_site_saved_through_the_orm_gets_its_grid_cell():
+    from trialdesk.registry.geo import cell_of
+
+    import_bytes(json.dumps({"studies": list(generate_studies(3, seed=2))}).encode(), "a.json")
+    site = TrialLocation.objects.exclude(lat=None).first()
+    site.lat, site.lon = -33.86785, 151.20732
+    site.save()
+    site.refresh_from_db()
+    assert site.cell == cell_of(-33.86785, 151.20732)
+    site.lat = site.lon = None
+    site.save()
+    site.refresh_from_db()
+    assert site.cell is None

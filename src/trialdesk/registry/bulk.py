@@ -18,6 +18,10 @@ column; its indexes are maintained as usual).
 
 from __future__ import annotations
 
+import logging
+
+log = logging.getLogger(__name__)
+
 #: The registry's tables whose secondary indexes a bulk import may defer.
 TABLES = (
     "registry_trial",
@@ -30,6 +34,11 @@ TABLES = (
 #: so they only grow at the right edge (cheap), and the importer needs them itself (a
 #: re-imported trial's sites are deleted by ``trial_id``).
 APPEND_ONLY_LEADS = ("id", "trial_id")
+
+#: Never deferred: the SQL plans name ``registry_location_cell`` in ``INDEXED BY`` (a
+#: missing one is an error, not a slow query), and ``registry_trial_updated`` answers the
+#: registry version check (``places._registry_version``) every search makes.
+ALWAYS_KEEP = ("registry_location_cell", "registry_trial_updated")
 
 #: Defer indexes only for an import of at least this many sources ...
 DEFER_MIN_SOURCES = 20
@@ -67,7 +76,7 @@ def deferrable_indexes(cursor) -> list[tuple[str, str, str]]:
         unique = any(r[1] == name and r[2] for r in cursor.execute(f'PRAGMA index_list("{table}")'))
         lead = cursor.execute(f'PRAGMA index_info("{name}")').fetchone()
         lead_column = lead[2] if lead else None  # None: an expression
-        if not unique and lead_column not in APPEND_ONLY_LEADS:
+        if not unique and lead_column not in APPEND_ONLY_LEADS and name not in ALWAYS_KEEP:
             found.append((name, table, sql))
     return found
 
@@ -95,27 +104,42 @@ def defer_indexes() -> list[str]:
 
 
 def restore_indexes() -> list[str]:
-    """Build every index recorded in ``registry_deferredindex`` and forget it (one
-    transaction; an index that exists already is only forgotten). Returns the names built.
-    No-op on other databases and when nothing is recorded."""
-    from django.db import connection, transaction
+    """Build every index recorded in ``registry_deferredindex`` and forget it, one index
+    per transaction (an index that exists already is only forgotten; one whose table is
+    gone is forgotten too). Returns the names built. A failing build is logged and stays
+    recorded for the next import; the others are still built. No-op on other databases,
+    before the table exists, and when nothing is recorded."""
+    from django.db import DatabaseError, connection, transaction
 
     if connection.vendor != "sqlite":
         return []
-    built = []
-    with transaction.atomic(), connection.cursor() as wrapper:
+    with connection.cursor() as wrapper:
         cursor = wrapper.cursor
+        if not cursor.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'registry_deferredindex'"
+        ).fetchone():
+            return []
         pending = cursor.execute(
-            "SELECT id, name, sql FROM registry_deferredindex ORDER BY id"
+            "SELECT id, name, table_name, sql FROM registry_deferredindex ORDER BY id"
         ).fetchall()
-        for pk, name, sql in pending:
-            exists = cursor.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = ?", [name]
-            ).fetchone()
-            if not exists:
-                cursor.execute(sql)
-                built.append(name)
-            cursor.execute("DELETE FROM registry_deferredindex WHERE id = ?", [pk])
+    built = []
+    for pk, name, table, sql in pending:
+        try:
+            with transaction.atomic(), connection.cursor() as wrapper:
+                cursor = wrapper.cursor
+                have = {
+                    row[0]
+                    for row in cursor.execute(
+                        "SELECT name FROM sqlite_master WHERE name IN (?, ?)", [name, table]
+                    )
+                }
+                if table in have and name not in have:
+                    cursor.execute(sql)
+                    built.append(name)
+                cursor.execute("DELETE FROM registry_deferredindex WHERE id = ?", [pk])
+        except DatabaseError as exc:
+            log.error("could not build the deferred index %s (kept for the next import): %s",
+                      name, exc)  # fmt: skip
     return built
 
 

@@ -66,10 +66,16 @@ class FilterIndex:
 
     def positions(self, trial_ids: np.ndarray) -> np.ndarray:
         """NCT-order positions of ``trial_ids`` (ids not in the index are dropped)."""
+        return self.locate(trial_ids)[1]
+
+    def locate(self, trial_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(which of ``trial_ids`` the index holds, their NCT-order positions). Trials
+        written after the index was read (an import committing meanwhile) are not held."""
         if not len(self.sorted_ids):
-            return np.zeros(0, np.int64)
+            return np.zeros(len(trial_ids), bool), np.zeros(0, np.int64)
         where = np.minimum(np.searchsorted(self.sorted_ids, trial_ids), len(self.sorted_ids) - 1)
-        return self.sorted_pos[where[self.sorted_ids[where] == trial_ids]]
+        known = self.sorted_ids[where] == trial_ids
+        return known, self.sorted_pos[where[known]]
 
     # ------------------------------------------------------------------ filters
 
@@ -244,14 +250,16 @@ def run(query, plan, index: FilterIndex, cursor, origin) -> tuple[list[Any], int
                 candidates = index.ids[allowed]
             else:
                 matched = _match_ids(cursor, plan.fts_expr)
-                survivors = matched[allowed[index.positions(matched)]]
+                known, positions = index.locate(matched)
+                survivors = matched[known][allowed[positions]]
                 if len(survivors) <= IN_LIST_MAX:
                     candidates = survivors
                 else:
                     total = len(survivors)
         if candidates is not None:
             ids, scores = _scored(cursor, plan.fts_expr, candidates)
-            positions = index.positions(ids)
+            known, positions = index.locate(ids)
+            ids, scores = ids[known], scores[known]
             order = np.lexsort((positions, -scores))[offset : offset + limit]
             total, chosen, chosen_scores = len(ids), positions[order], scores[order]
         else:
@@ -312,19 +320,21 @@ def _score_sql(weights) -> str:
 def _scored(cursor, expr: str, allowed_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """(ids, scores) of the matches among ``allowed_ids``, in one FTS5 pass.
 
-    ``+rowid IN (...)`` is a membership test while FTS5 iterates its matches; a plain
+    ``+rowid IN (SELECT ...)`` is a membership test while FTS5 iterates its matches; a plain
     ``rowid IN`` would be a rowid lookup, which FTS5 answers by re-running the query once
     per id (seconds for a common word). Only the kept rows are scored. ``LIMIT -1`` keeps
     the subquery apart: FTS5 allows bm25 only next to its MATCH, not inside an aggregate.
     """
     if not len(allowed_ids):
         return np.zeros(0, np.int64), np.zeros(0)
-    members = ",".join(map(str, allowed_ids.tolist()))
+    # The ids are bound as one JSON array: the statement text stays the same, so SQLite's
+    # statement cache does not keep a large literal statement per query.
     cursor.execute(
         "SELECT group_concat(id), group_concat(score) FROM ("
         f"SELECT rowid AS id, {_score_sql(BM25_WEIGHTS)} AS score FROM registry_trial_fts "
-        f"WHERE registry_trial_fts MATCH %s AND +rowid IN ({members}) LIMIT -1)",
-        [expr],
+        "WHERE registry_trial_fts MATCH %s AND +rowid IN (SELECT value FROM json_each(%s)) "
+        "LIMIT -1)",
+        [expr, "[" + ",".join(map(str, allowed_ids.tolist())) + "]"],
     )
     ids, scores = cursor.fetchone()
     return _ids_text(ids), _floats_text(scores)
@@ -350,17 +360,16 @@ def _top(cursor, expr: str, index: FilterIndex, allowed, k: int) -> tuple[np.nda
         rows = cursor.fetchall()
         ids = np.fromiter((r[0] for r in rows), np.int64, len(rows))
         scores = np.fromiter((float(r[1]) for r in rows), np.float64, len(rows))
-        positions = index.positions(ids)
-        if len(positions) != len(ids):  # an FTS row without its trial: keep them paired
-            keep = np.isin(ids, index.sorted_ids)
-            scores = scores[keep]
+        last = scores[-1] if len(scores) else np.inf  # the n-th score bounds the rest
+        known, positions = index.locate(ids)
+        scores = scores[known]
         if allowed is not None:
             keep = allowed[positions]
             positions, kept_scores = positions[keep], scores[keep]
         else:
             kept_scores = scores
         complete = len(rows) < n
-        if complete or np.count_nonzero(kept_scores > scores[-1]) >= k:
+        if complete or np.count_nonzero(kept_scores > last) >= k:
             order = np.lexsort((positions, -kept_scores))[:k]
             return positions[order], kept_scores[order]
         n *= 4

@@ -164,6 +164,13 @@ class TrialLocation(models.Model):
             models.Index(Lower("city"), name="registry_location_city_ci"),
         ]
 
+    def save(self, *args, **kwargs) -> None:
+        # ``cell`` follows the position (the importer computes it the same way).
+        from trialdesk.registry.geo import cell_of
+
+        self.cell = cell_of(self.lat, self.lon)
+        super().save(*args, **kwargs)
+
     def __str__(self) -> str:
         place = ", ".join(p for p in (self.city, self.state, self.country) if p)
         return f"{self.facility} ({place})" if self.facility else place
@@ -191,8 +198,10 @@ class DeferredIndex(models.Model):
 
 class RegistryState(models.Model):
     """One row: ``version`` goes up with every change to the stored trials or their sites
-    (each imported file, each save or delete through the ORM), so per-process caches of
-    registry data (``places._cached``) know when to rebuild. See ``bump_version``."""
+    (each imported file, each model save or delete), so per-process caches of registry
+    data (``places._cached``) know when to rebuild. Writes that send no model signals
+    (``QuerySet.update``, ``bulk_create``, raw SQL) must call ``bump_version`` themselves;
+    trialdesk itself writes only through the importer and model saves."""
 
     version = models.BigIntegerField(default=0)
 

@@ -8,6 +8,7 @@ from.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,9 +45,11 @@ _cache: dict[str, tuple[Any, Any]] = {}
 
 
 def _registry_version(cursor) -> tuple:
-    """Changes whenever the registry does: ``RegistryState.version`` counts imported files
-    and ORM saves and deletes; the largest id and last update time tell apart states
-    whose counters coincide (e.g. after a rolled-back transaction)."""
+    """Changes whenever the registry does through the importer or the models:
+    ``RegistryState.version`` counts imported files and model saves and deletes; the
+    largest id and last update time tell apart states whose counters coincide (e.g. after
+    a rolled-back transaction). Writes that send no model signals (``QuerySet.update``,
+    ``bulk_create``, raw SQL) must call ``models.bump_version()`` themselves."""
     cursor.execute(
         "SELECT (SELECT MAX(id) FROM registry_trial), (SELECT MAX(updated_at) FROM "
         "registry_trial), (SELECT version FROM registry_registrystate WHERE id = 1)"
@@ -55,6 +58,8 @@ def _registry_version(cursor) -> tuple:
 
 
 def _cached(name: str, compute):
+    """``compute(cursor)`` once per registry version and process. One thread computes at a
+    time (the others wait for its result rather than build the same thing again)."""
     from django.db import connection
 
     with connection.cursor() as cursor:
@@ -62,9 +67,16 @@ def _cached(name: str, compute):
         hit = _cache.get(name)
         if hit is not None and hit[0] == version:
             return hit[1]
-        value = compute(cursor)
-    _cache[name] = (version, value)
+        with _cache_lock:
+            hit = _cache.get(name)
+            if hit is not None and hit[0] == version:
+                return hit[1]
+            value = compute(cursor)
+            _cache[name] = (version, value)
     return value
+
+
+_cache_lock = threading.Lock()
 
 
 def locations_tree() -> tuple[CountryCount, ...]:
