@@ -123,16 +123,14 @@ def test_an_index_older_than_the_registry_answers_without_failing(monkeypatch, i
 
     monkeypatch.setattr(fastsearch, "IN_LIST_MAX", in_list_max)
     monkeypatch.setattr(fastsearch, "TOP_FIRST", 1)
+    sqlite = connection.vendor == "sqlite"  # the index exists on SQLite only
     older = list(generate_studies(30, seed=5))
     import_bytes(json.dumps({"studies": older}).encode(), "a.json")
-    with connection.cursor() as cursor:
-        old = fastsearch.build_index(cursor)
+    if sqlite:
+        with connection.cursor() as cursor:
+            old = fastsearch.build_index(cursor)
     more = list(generate_studies(30, seed=5, start=30))
     import_bytes(json.dumps({"studies": more}).encode(), "b.json")
-    held = {
-        str(n)
-        for n in Trial.objects.filter(id__in=old.ids.tolist()).values_list("nct_id", flat=True)
-    }
     # Words of the new trials' conditions: the full-text index already holds them.
     first = [
         s["protocolSection"]["conditionsModule"]["conditions"][0] for s in (*older[:8], *more[:8])
@@ -141,6 +139,9 @@ def test_an_index_older_than_the_registry_answers_without_failing(monkeypatch, i
     newer = {s["protocolSection"]["identificationModule"]["nctId"] for s in more}
     page = search(SearchQuery(text=word, per_page=100))
     assert len(newer & {h.nct_id for h in page.results}) >= 2  # the current index sees them
+    if not sqlite:
+        return
+    held = set(Trial.objects.filter(id__in=old.ids.tolist()).values_list("nct_id", flat=True))
     statuses = registry_search.STATUSES
     for kwargs in ({"text": word}, {"text": word, "statuses": statuses}, {"condition": word.split()[0]},
                    {"statuses": statuses}):  # fmt: skip
