@@ -20,7 +20,8 @@ The index is rebuilt when the registry changes (``places._cached``: the largest 
 and the last update time): at 500,000 trials about 2.3 s per process, 45 MB kept and
 about 150 MB at the peak of the build.
 Semantics equal the SQL plans' (tests compare both on random queries): distances use the
-same haversine expression as the SQL (``sqlplan._distance_sql``); an age uses
+same haversine expression as the SQL (``sqlplan._distance_sql``; at the exact radius the
+last bit of a sine may differ); an age uses
 ``query.age_days``; NULL age limits are open ends.
 
 Country and city filters are not indexed here: such queries take the SQL plans.
@@ -125,7 +126,8 @@ class FilterIndex:
 def distances_km(origin: tuple[float, float], lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     """Haversine distance (km) from ``origin`` to each point, written as the SQL plans
     compute it (``sqlplan._distance_sql``: radians of the differences, the asin argument
-    capped at 1) so that both give the same answer at a search radius's edge."""
+    capped at 1). numpy's sin and cos may differ from the C library's SQLite uses in the
+    last bit, so a site within about 1e-9 km of the radius can fall on either side."""
     lat0, lon0 = origin
     a = (
         np.sin(np.radians(lat - lat0) / 2) ** 2

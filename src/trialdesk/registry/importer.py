@@ -167,8 +167,9 @@ def import_paths(
         defer_indexes()
     else:
         restore_indexes()
-    if bulk:
-        _set_automerge(0)
+    # Off while a bulk import writes; otherwise FTS5's default (which also repairs the
+    # setting an interrupted bulk import left at 0).
+    _set_automerge(0 if bulk else FTS5_AUTOMERGE_DEFAULT)
     # The writer unpickles (or builds) many small row lists that form no cycles, and each
     # automatic collection would re-traverse them: the cyclic collector is off while
     # importing (young objects collected every few files); the caller's state comes back.
