@@ -9,11 +9,15 @@
    (``INSERT ... ON CONFLICT (nct_id) DO UPDATE``, ``executemany``); a record whose JSON
    hash equals the stored one is counted unchanged and not written; an updated trial's
    conditions, interventions and sites are deleted and inserted again;
-3. the full-text index follows in the same transaction (SQLite: FTS5 triggers; PostgreSQL:
-   a generated tsvector column).
+3. the full-text index follows in the same transaction (SQLite: new trials in one batched
+   ``INSERT ... SELECT`` per batch with the insert trigger dropped and re-created inside the
+   transaction, updated ones through the update trigger, see ``registry/bulk.py``;
+   PostgreSQL: a generated tsvector column);
+4. the registry version (``models.bump_version``) moves, so per-process search caches rebuild.
 
-A failed file is reported and the next file is imported; re-running an import never
-duplicates anything. Memory holds one file at a time.
+A large import into a small registry builds the secondary indexes once at the end
+(``bulk.should_defer``). A failed file is reported and the next file is imported;
+re-running an import never duplicates anything. Memory holds a few files at a time.
 """
 
 from __future__ import annotations
