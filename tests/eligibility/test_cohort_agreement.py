@@ -399,12 +399,12 @@ def test_compiled_scores_equal_the_clinical_scores():
 def test_near_ties_are_computed_exactly_in_polars_and_unknown_in_sql(monkeypatch):
     """With a wide NEAR_TIE band most rows take the exact path (trialdesk.clinical.scores) in
     Polars, and still agree with the one-patient path; SQL reads those rows as unknown."""
-    from trialdesk.eligibility import cohort
+    from trialdesk.eligibility import cohort_scores
 
     frame = _score_frame(_boundary_rows(300, seed=9))
     baseline = screen_frame([SCORE_PROTOCOL], frame, D)
     sql_text = cohort_sql(SCORE_PROTOCOL, D, columns=frame.columns)
-    monkeypatch.setattr(cohort, "NEAR_TIE", 0.3)
+    monkeypatch.setattr(cohort_scores, "NEAR_TIE", 0.3)
     _ = _scores_of(frame)  # compiles with the wide band
     wide = screen_frame([SCORE_PROTOCOL], frame, D)
     assert wide.equals(baseline)
