@@ -16,6 +16,15 @@ from trialdesk.dosefinding.errors import DoseFindingError
 from trialdesk.dosefinding.state import Decision, TrialState
 
 
+def _stop_and_select(
+    state: TrialState, decision: Decision, inner: Design, rule: str, why_stopped: str
+) -> Decision:
+    """Stop the trial under ``rule`` and let the design select the MTD from the data so far;
+    the reason gives why the trial stopped, then the design's reason for its MTD."""
+    mtd, why = inner.select_mtd(state)
+    return replace(decision, next_dose=None, mtd=mtd, rule=rule, reason=f"{why_stopped} {why}")
+
+
 @dataclass(frozen=True)
 class StopAtN(Rule):
     """Stop once ``n`` patients have been treated, and select the MTD."""
@@ -29,15 +38,10 @@ class StopAtN(Rule):
     def apply(self, state: TrialState, decision: Decision, inner: Design) -> Decision:
         if decision.stop or state.total_n < self.n:
             return decision
-        mtd, why = inner.select_mtd(state)
-        return replace(
-            decision,
-            next_dose=None,
-            mtd=mtd,
-            rule=self.name,
-            reason=f"Stop: {state.total_n} patients treated, the maximum of {self.n} is "
-            f"reached. {why}",
-        )
+        return _stop_and_select(
+            state, decision, inner, self.name,
+            f"Stop: {state.total_n} patients treated, the maximum of {self.n} is reached.",
+        )  # fmt: skip
 
     def describe(self) -> str:
         return f"stop at n = {self.n}"
@@ -160,15 +164,11 @@ class MaxCohortsPerDose(Rule):
         d = decision.next_dose
         if d is None or not state.cohorts or state.cohorts[d - 1] < self.cohorts:
             return decision
-        mtd, why = inner.select_mtd(state)
-        return replace(
-            decision,
-            next_dose=None,
-            mtd=mtd,
-            rule=self.name,
-            reason=f"Stop: the recommended dose {d} already has {state.cohorts[d - 1]} "
-            f"cohorts (maximum {self.cohorts}). {why}",
-        )
+        return _stop_and_select(
+            state, decision, inner, self.name,
+            f"Stop: the recommended dose {d} already has {state.cohorts[d - 1]} cohorts "
+            f"(maximum {self.cohorts}).",
+        )  # fmt: skip
 
     def describe(self) -> str:
         return f"at most {self.cohorts} cohorts per dose"
