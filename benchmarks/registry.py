@@ -13,10 +13,14 @@ Steps (each database step runs in its own child process, with a temporary ``TRIA
    importing process and of its largest parse worker;
 3. baseline import, measured in the same run: the first B studies (default 2,000) stored
    row by row with the ORM (``Trial.save()``, one ``TrialCondition`` / ``TrialIntervention``
-   / ``TrialLocation.save()`` each, autocommit), validated by the same ``load_studies``;
+   / ``TrialLocation.save()`` each, autocommit), validated by the same ``load_studies``,
+   with the Tantivy text index off (``TRIALDESK_TEXT_INDEX=0``: each save would otherwise
+   commit the index once, which is a cost of this baseline, not of the importer; off, the
+   baseline measures what it measured before the index existed);
 4. search latency p50/p95/p99 over a fixed, seeded mix of queries (text, status, age,
    distance, and combinations) through ``trialdesk.registry.search.search``, after one
-   warm-up pass; each query repeated ``--runs`` times;
+   warm-up pass; each query repeated ``--runs`` times; whether the Tantivy text index was
+   current (so ranked queries used it) and its size on disk are reported;
 5. baseline search, measured in the same run: a naive ORM search (``icontains`` on title,
    conditions and interventions, status/age filters on the ORM, distance in Python over the
    candidates' sites) for a subset of the same queries.
@@ -231,6 +235,15 @@ def child_search(runs: int, baseline_queries: int) -> dict:
     mix = query_mix()
     for _, kwargs in mix:  # warm-up: page cache, statement cache
         search(SearchQuery(**kwargs))
+    from django.db import connection
+
+    from trialdesk.registry import textindex
+    from trialdesk.registry.models import current_stamp
+
+    text_index = textindex.for_connection(connection)
+    with connection.cursor() as cursor:
+        current = text_index is not None and text_index.stamp() == current_stamp(cursor)
+    size = sum(f.stat().st_size for f in text_index.path.iterdir()) if text_index else 0
     latencies: list[float] = []
     by_kind: dict[str, list[float]] = {}
     totals: dict[str, list[int]] = {}
@@ -246,6 +259,8 @@ def child_search(runs: int, baseline_queries: int) -> dict:
     result = {
         "queries": len(mix),
         "runs": runs,
+        "text_index_current": current,
+        "text_index_mb": size / 1e6,
         "p50_ms": _percentile(latencies, 0.50),
         "p95_ms": _percentile(latencies, 0.95),
         "p99_ms": _percentile(latencies, 0.99),
@@ -316,8 +331,9 @@ def _naive_search(text="", statuses=(), age=None, near=None, within_km=None, per
 # ----------------------------------------------------------------------------- parent
 
 
-def _run_child(args: list[str], var: Path, options: list[str] = ()) -> dict:
+def _run_child(args: list[str], var: Path, options: list[str] = (), **extra_env: str) -> dict:
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(extra_env)
     env["TRIALDESK_VAR"] = str(var)
     env["DJANGO_SETTINGS_MODULE"] = "trialdesk.web.settings"
     proc = subprocess.run(
@@ -397,7 +413,8 @@ def main(argv: list[str] | None = None) -> int:
         load_before = os.getloadavg()
         profile = ["--profile", str(Path(args.profile).resolve())] if args.profile else []
         imp = _run_child(["import", str(pages)], tmp / "var", profile)
-        base = _run_child(["baseline-import", str(pages), str(base_n)], tmp / "var-baseline")
+        base = _run_child(["baseline-import", str(pages), str(base_n)], tmp / "var-baseline",
+                          TRIALDESK_TEXT_INDEX="0")  # fmt: skip
         srch = _run_child(["search", str(runs), str(args.baseline_queries)], tmp / "var")
         load_after = os.getloadavg()
     finally:
@@ -457,6 +474,9 @@ def _print_table(r: dict) -> None:
          f"p50 {b['p50_ms']:.1f} ms vs {b['same_queries_fast_p50_ms']:.1f} ms", "same queries")
     )  # fmt: skip
     rows.append(("  search speed-up over baseline (p50)", f"{r['search_speedup_p50']:.1f}x", ""))
+    rows.append(("text index (Tantivy) after the import",
+                 ("current" if s["text_index_current"] else "NOT current (FTS5 answered)")
+                 + f", {s['text_index_mb']:,.0f} MB", ""))  # fmt: skip
     rows.append(
         ("load average before/after (1, 5, 15 min)", " ".join(map(str, r["load_average"])), "")
     )

@@ -1,5 +1,6 @@
 """Suite-wide fixtures and the browser-test gate.
 
+- Tests marked ``sqlite_only`` are deselected when ``DATABASE_URL`` names PostgreSQL.
 - Browser tests (``@pytest.mark.browser``) drive Debian's Chromium at ``/usr/bin/chromium``.
   Where it is not installed they are marked skipped at collection, except under ``CI=true``:
   CI installs Chromium, so there they always run (and fail if Chromium is missing).
@@ -22,6 +23,13 @@ SEED_IDS = ("NCT05227846", "NCT05331872")
 
 
 def pytest_collection_modifyitems(config, items):
+    # Tests of SQLite-only parts (``@pytest.mark.sqlite_only``) are deselected, not skipped,
+    # in the PostgreSQL run: there is nothing of theirs to test there.
+    if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        kept = [i for i in items if "sqlite_only" not in i.keywords]
+        if len(kept) != len(items):
+            config.hook.pytest_deselected(items=[i for i in items if i not in kept])
+            items[:] = kept
     if CHROMIUM.exists() or os.environ.get("CI") == "true":
         return
     skip = pytest.mark.skipif(

@@ -1,4 +1,7 @@
-"""The in-memory filter index (SQLite) must answer exactly as the SQL plans do."""
+"""The in-memory filter index (SQLite) must answer exactly as the SQL plans do.
+
+These tests are about the FTS5 strategies of ``fastsearch``: the Tantivy text index
+(``textindex``, tested in test_registry_textindex.py) is switched off here."""
 
 from __future__ import annotations
 
@@ -14,6 +17,14 @@ from trialdesk.registry.models import Trial, TrialLocation
 from trialdesk.registry.search import SearchQuery, search
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _fts5_only(monkeypatch):
+    from trialdesk.registry import textindex
+
+    monkeypatch.setattr(textindex, "ENABLED", False)
+
 
 WORDS = ["cancer", "cirrhosis", "vaccine", "stem cells", "diabetes", "liver", "pain",
          "healthy", "placebo -vaccine", "heart OR lung", "zzzunknown"]  # fmt: skip

@@ -363,3 +363,19 @@ def test_both_sqlite_plans_give_the_same_page(corpus, monkeypatch, sites_first):
     assert page.results[0].nearest_site.city == "Hai Phong"
     page = search(SearchQuery(text="cirrhosis", near=(21.0287, 105.8524), within_km=120))
     assert _ids(page) == ["NCT00000001", "NCT00000003"] and page.total == 2
+
+
+def test_the_text_index_is_sqlites_only(seed_trials, django_capture_on_commit_callbacks):
+    """PostgreSQL ranks with its own tsvector: no Tantivy index is opened, and saves
+    (whose signals follow the index on SQLite) work the same."""
+    from django.db import connection
+
+    from trialdesk.registry import textindex
+    from trialdesk.registry.models import Trial
+
+    assert (textindex.for_connection() is not None) == (connection.vendor == "sqlite")
+    trial = Trial.objects.get(nct_id="NCT05331872")
+    with django_capture_on_commit_callbacks(execute=True):
+        trial.brief_title = "Wombat trial"
+        trial.save()
+    assert [h.nct_id for h in search(SearchQuery(text="wombat")).results] == ["NCT05331872"]

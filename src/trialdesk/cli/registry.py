@@ -6,6 +6,7 @@ import json
 import os
 import sys
 import tempfile
+import time
 
 import click
 
@@ -102,6 +103,36 @@ def _import_with_bar(paths, workers):
                 console.print(f"[red]FAILED[/red] {p.source}")
 
         return import_paths(paths, progress=progress, workers=workers)
+
+
+@registry.command()
+def reindex() -> None:
+    """Rebuild the SQLite text index (Tantivy, beside the database file) from the database.
+
+    Imports keep it up to date; a search uses it only while it holds the database's current
+    state, and otherwise answers through SQLite FTS5 (slower for common words). Run this
+    after changes the index could not follow (e.g. while another process held it)."""
+    setup()
+    from django.db import connection
+
+    from trialdesk.registry import textindex, textsync
+
+    path = textindex.path_for(connection)
+    if path is None:
+        raise click.ClickException(
+            "no text index here: it serves SQLite databases (PostgreSQL searches its own "
+            "tsvector), and TRIALDESK_TEXT_INDEX=0 turns it off"
+        )
+    start = time.perf_counter()
+    try:
+        n = textsync.rebuild(connection)
+    except textindex.IndexBusy:
+        raise click.ClickException(
+            f"{path} is being written by another process (an import?); try again after it"
+        ) from None
+    except _database_errors() as exc:
+        raise _no_tables(exc) from None
+    click.echo(f"indexed {n:,} trial(s) in {path} ({time.perf_counter() - start:.1f} s)")
 
 
 @registry.command()

@@ -243,8 +243,12 @@ def run(query, plan, index: FilterIndex, cursor, origin) -> tuple[list[Any], int
     - a condition filter alone (no ranking text): the match ids in NCT order.
     """
     offset, limit = (query.page - 1) * query.per_page, query.per_page
-    allowed = index.mask(query, origin)
     chosen_scores: np.ndarray | None = None
+    ranked = _ranked_by_text_index(query, plan, index, cursor, origin) if plan.ranked else None
+    if ranked is not None:
+        ids, scores, total = ranked
+        return _rows(cursor, ids, scores), total
+    allowed = index.mask(query, origin)
     if plan.fts_expr and plan.ranked:
         candidates = None  # trial ids to score in one pass, when few enough
         if allowed is not None:
@@ -286,9 +290,46 @@ def run(query, plan, index: FilterIndex, cursor, origin) -> tuple[list[Any], int
             if positions is not None
             else np.arange(offset, min(offset + limit, index.size))
         )
-    if not len(chosen):
-        return [], total
-    ids = [int(i) for i in index.ids[chosen]]
+    return _rows(cursor, index.ids[chosen], chosen_scores), total
+
+
+def _ranked_by_text_index(query, plan, index: FilterIndex, cursor, origin):
+    """(ids, scores, total) of the page from the Tantivy text index (``textindex``), or
+    None when it cannot answer (none here, or it does not hold the database's current
+    state). Ranked by its BM25 score; equal scores in the index's own order."""
+    from trialdesk.registry import textindex
+    from trialdesk.registry.models import current_stamp
+    from trialdesk.registry.sqlplan import _condition_words
+
+    text_index = textindex.for_connection()
+    if text_index is None:
+        return None
+    searcher = text_index.searcher_for(current_stamp(cursor))
+    if searcher is None:
+        return None
+    close_points = None
+    if origin is not None and query.within_km is not None:
+        close = distances_km(origin, index.point_lat, index.point_lon) <= query.within_km
+        if not close.any():
+            return np.zeros(0, np.int64), np.zeros(0), 0
+        close_points = [
+            textindex.point_key(lat, lon)
+            for lat, lon in zip(index.point_lat[close], index.point_lon[close], strict=True)
+        ]
+    tq = text_index.text_query(plan.text, _condition_words(query))
+    filters = text_index.filter_queries(query, close_points)
+    if filters:
+        occur = text_index.tantivy.Occur
+        tq = text_index.tantivy.Query.boolean_query([(occur.Must, f) for f in (tq, *filters)])
+    offset = (query.page - 1) * query.per_page
+    return text_index.top(searcher, tq, offset, query.per_page)
+
+
+def _rows(cursor, ids, scores) -> list[Any]:
+    """The ``search._hits`` rows of trials ``ids`` in that order (with ``scores``, or None)."""
+    if not len(ids):
+        return []
+    ids = [int(i) for i in ids]
     cursor.execute(
         f"SELECT {_SELECT_COLUMNS} FROM registry_trial t WHERE t.id IN "
         f"({', '.join(['%s'] * len(ids))})",
@@ -299,9 +340,9 @@ def run(query, plan, index: FilterIndex, cursor, origin) -> tuple[list[Any], int
     for k, trial_id in enumerate(ids):
         if trial_id not in found:  # deleted by another process since the index was read
             continue
-        score = float(chosen_scores[k]) if chosen_scores is not None else None
+        score = float(scores[k]) if scores is not None else None
         rows.append((*found[trial_id], score))
-    return rows, total
+    return rows
 
 
 def _match_ids(cursor, expr: str) -> np.ndarray:

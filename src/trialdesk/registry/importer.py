@@ -33,7 +33,7 @@ from typing import Any
 
 import msgspec
 
-from trialdesk.registry import PHASE_BITS
+from trialdesk.registry import PHASE_BITS, textindex, textsync
 from trialdesk.registry.bulk import FtsBatch, defer_indexes, restore_indexes, should_defer
 from trialdesk.registry.geo import cell_of
 
@@ -179,9 +179,14 @@ def import_paths(
     # importing (young objects collected every few files); the caller's state comes back.
     gc_was_enabled = gc.isenabled()
     gc.disable()
+    # The text index (SQLite) follows each committed file (registry/textindex.py).
+    from django.db import connection
+
+    follower = textsync.ImportFollower.start(connection)
+    completed = False
     try:
         for done, (name, prepared) in enumerate(_prepared(sources, workers), 1):
-            ok = _store(name, prepared, report)
+            ok = _store(name, prepared, report, follower)
             if done % _WORKER_COLLECT_EVERY == 0:
                 gc.collect(1)
             if progress is not None:
@@ -195,13 +200,18 @@ def import_paths(
                         elapsed=time.perf_counter() - start,
                     )
                 )
+        completed = True
     finally:
+        if follower is not None and not completed:
+            follower.w.close()  # the index keeps its last committed state
         if gc_was_enabled:
             gc.enable()
         if bulk:
             _set_automerge(FTS5_AUTOMERGE_DEFAULT)
         if deferred:
             restore_indexes()
+    if follower is not None:
+        follower.finish()
     if optimize is None:
         optimize = report.created + report.updated >= OPTIMIZE_AFTER
     if optimize:
@@ -256,7 +266,14 @@ def import_bytes(data: bytes, source: str) -> ImportReport:
     """Import one JSON document given as bytes (one transaction); for tests and uploads."""
     start = time.perf_counter()
     report = ImportReport()
-    _store(source, prepare(data, source), report)
+    from django.db import connection
+
+    follower = textsync.ImportFollower.start(connection)
+    try:
+        _store(source, prepare(data, source), report, follower)
+    finally:
+        if follower is not None:
+            follower.finish()
     report.seconds = time.perf_counter() - start
     return report
 
@@ -515,7 +532,7 @@ def _in(n: int) -> str:
     return ", ".join(["%s"] * n)
 
 
-def _store(name: str, prepared, report: ImportReport) -> bool:
+def _store(name: str, prepared, report: ImportReport, follower=None) -> bool:
     """Write one source's rows in one transaction and count them into ``report``."""
     from django.db import DatabaseError, transaction
 
@@ -526,7 +543,7 @@ def _store(name: str, prepared, report: ImportReport) -> bool:
         return False
     try:
         with transaction.atomic():
-            created, updated, unchanged = _write(prepared)
+            created, updated, unchanged, change = _write(prepared, follower is not None)
     except DatabaseError as exc:
         report.failures.append((name, f"database error: {exc}"))
         return False
@@ -534,16 +551,25 @@ def _store(name: str, prepared, report: ImportReport) -> bool:
     report.updated += updated
     report.unchanged += unchanged
     report.files += 1
+    if change is not None:
+        follower.written(*change)
     return True
 
 
 _HASH = TRIAL_COLUMNS.index("record_hash")
 _IMPORTED_AT = TRIAL_COLUMNS.index("imported_at")
 _UPDATED_AT = TRIAL_COLUMNS.index("updated_at")
+#: Where each ``textindex._ROW_COLUMNS`` value (after the id) sits in a trial row.
+_TEXT_ROW = [TRIAL_COLUMNS.index(c) for c in textindex._ROW_COLUMNS[1:]]
+_LAT, _LON = 6, 7  # in a site row (``_trial_row``)
 
 
-def _write(items: Prepared) -> tuple[int, int, int]:
-    """Upsert prepared studies in batches; returns (created, updated, unchanged)."""
+def _write(items: Prepared, collect: bool = False) -> tuple[int, int, int, tuple | None]:
+    """Upsert prepared studies in batches; returns (created, updated, unchanged, change).
+
+    ``change`` (with ``collect``, when anything was written) is what the text index
+    needs: the (previous, new) registry stamps, the replaced trials' ids, and each written
+    trial as a ``textindex`` row with its site positions."""
     from django.db import connection
     from django.utils import timezone
 
@@ -552,6 +578,8 @@ def _write(items: Prepared) -> tuple[int, int, int]:
     sql = _sql(connection.vendor)
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     created = updated = unchanged = 0
+    replaced: list[int] = []
+    text_rows: list[tuple] = []
     # The backend cursor itself: Django's debug wrapper (DEBUG=True) would format and keep
     # every statement of a bulk import in memory.
     with connection.cursor() as wrapper:
@@ -612,6 +640,12 @@ def _write(items: Prepared) -> tuple[int, int, int]:
                 conds.extend([pk, *c] for c in cond_rows)
                 ints.extend([pk, *i] for i in int_rows)
                 locs.extend([pk, *loc] for loc in loc_rows)
+                if collect:
+                    points = [
+                        (s[_LAT], s[_LON]) for s in loc_rows if None not in (s[_LAT], s[_LON])
+                    ]
+                    text_rows.append(([pk, *(row[i] for i in _TEXT_ROW)], points))
+            replaced.extend(replaced_ids)
             if conds:
                 cursor.executemany(sql["condition"], conds)
             if ints:
@@ -620,6 +654,9 @@ def _write(items: Prepared) -> tuple[int, int, int]:
                 cursor.executemany(sql["location"], locs)
         if fts is not None:
             fts.close()
+        change = None
         if created or updated:
-            bump_version(cursor)
-    return created, updated, unchanged
+            previous, stamp = bump_version(cursor)
+            if collect:
+                change = (previous, stamp, replaced, text_rows)
+    return created, updated, unchanged, change

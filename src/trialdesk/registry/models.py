@@ -9,6 +9,8 @@ and ``criteria_text`` are the denormalised text the full-text index reads (see
 
 from __future__ import annotations
 
+import uuid
+
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -201,28 +203,53 @@ class RegistryState(models.Model):
     (each imported file, each model save or delete), so per-process caches of registry
     data (``places._cached``) know when to rebuild. Writes that send no model signals
     (``QuerySet.update``, ``bulk_create``, raw SQL) must call ``bump_version`` themselves;
-    trialdesk itself writes only through the importer and model saves."""
+    trialdesk itself writes only through the importer and model saves.
+
+    ``stamp`` is a fresh random name for each state and ``previous_stamp`` the one before
+    it. The SQLite text index (``textindex``) records the stamp of the state it holds: it
+    is used only while that equals ``stamp``, and a writer may bring it forward only from
+    ``previous_stamp``. Unlike the counter, a stamp never recurs, even after a rolled-back
+    transaction or a restored backup."""
 
     version = models.BigIntegerField(default=0)
+    stamp = models.CharField(max_length=32, default="", blank=True)
+    previous_stamp = models.CharField(max_length=32, default="", blank=True)
 
 
-def bump_version(cursor=None) -> None:
-    """Count one change to the registry (inside the caller's transaction)."""
+def bump_version(cursor=None) -> tuple[str, str]:
+    """Count one change to the registry (inside the caller's transaction); returns the
+    (previous, new) stamps, read and written by one statement."""
     from django.db import connection
 
     sql = (
-        "INSERT INTO registry_registrystate (id, version) VALUES (1, 1) "
-        "ON CONFLICT (id) DO UPDATE SET version = registry_registrystate.version + 1"
+        "INSERT INTO registry_registrystate (id, version, stamp, previous_stamp) "
+        "VALUES (1, 1, %s, '') ON CONFLICT (id) DO UPDATE SET "
+        "version = registry_registrystate.version + 1, "
+        "previous_stamp = registry_registrystate.stamp, stamp = excluded.stamp "
+        "RETURNING previous_stamp, stamp"
     )
+    params = [uuid.uuid4().hex]
     if cursor is not None:
-        cursor.execute(sql)
-        return
+        cursor.execute(sql, params)
+        return tuple(cursor.fetchone())
     with connection.cursor() as own:
-        own.execute(sql)
+        own.execute(sql, params)
+        return tuple(own.fetchone())
 
 
-def _changed(sender, **kwargs) -> None:
-    bump_version()
+def current_stamp(cursor) -> str:
+    """The registry's current stamp ('' before its first change)."""
+    cursor.execute("SELECT stamp FROM registry_registrystate WHERE id = 1")
+    row = cursor.fetchone()
+    return row[0] if row else ""
+
+
+def _changed(sender, instance, **kwargs) -> None:
+    previous, stamp = bump_version()
+    trial_id = instance.pk if sender is Trial else getattr(instance, "trial_id", None)
+    from trialdesk.registry import textsync
+
+    textsync.follow_on_commit(previous, stamp, trial_id)
 
 
 for _model in (Trial, TrialCondition, TrialIntervention, TrialLocation):

@@ -40,6 +40,7 @@ class _Plan:
 
     def __init__(self, query: SearchQuery, text: TextQuery, origin, vendor: str) -> None:
         self.query = query
+        self.text = text
         self.vendor = vendor
         self.ranked = not text.empty
         self.where: list[str] = []

@@ -1,0 +1,405 @@
+"""The SQLite registry's ranked text search in Tantivy, kept in step with the database.
+
+FTS5 has no top-k pruning: ``bm25`` is computed for every match, so a word in 40 % of
+500,000 trials takes about 300 ms however few results are shown. Tantivy (a Lucene-like
+engine in Rust) ranks with BM25 and block-max WAND, counts in native code, and answers the
+same queries in a few milliseconds (docs/benchmarks-registry.md). On SQLite, ranked text
+searches without a country or city filter use this index; FTS5 stays the engine of record
+(the SQL plans, condition-only filters, and every search while this index lags).
+
+The index lives in a folder beside the database file (``<database>.text-index``; a
+per-process temporary folder for an in-memory database). One document per trial holds
+
+- the seven FTS5 text columns, each boosted by its FTS5 ``bm25`` weight
+  (``sqlplan.BM25_WEIGHTS``), tokenised as FTS5 does (Unicode letters and digits, lower
+  case, accents folded, English stemming);
+- the filter values: status, study type, sex, phase bits, age limits in days (open ends
+  stored as ``AGE_OPEN``) and each distinct site position as ``"lat lon"`` text, so a
+  distance filter is a term set of the positions within range (found by the in-memory
+  ``fastsearch`` index).
+
+**Consistency.** Every change to the registry gives it a new random stamp
+(``models.bump_version``, which also returns the stamp before). The index holds one extra
+document naming the stamp of the database state it reflects, written in the same Tantivy
+commit as the trials' documents. Searches use the index only while that stamp equals the
+database's; otherwise they take the FTS5 path, which is slower but always current. Writers
+bring the index forward only along an unbroken chain of stamps:
+
+- the importer indexes each file's trials after the file's transaction commits and
+  commits the index every ``COMMIT_SECONDS`` and at the end; if any other change came in
+  between (its file's previous stamp is not the one it last wrote), or the index was not
+  current when the import began, it rebuilds the index from the database at the end;
+- a model save or delete updates its trial's document after the transaction commits
+  (``textsync.follow_on_commit``), if the index was current just before the change and no other
+  process holds the index writer; otherwise the index stays behind (FTS5 answers) until
+  the next import or ``trialdesk registry reindex``.
+
+Relevance scores are Tantivy's BM25, not FTS5's: the order of results can differ between
+the two engines, the set of matches and the totals do not (tests compare them).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+from trialdesk.registry.sqlplan import BM25_WEIGHTS
+
+log = logging.getLogger(__name__)
+
+#: The FTS5 table's columns (migrations/0002_fulltext.py), in the order of BM25_WEIGHTS.
+TEXT_FIELDS = (
+    "brief_title",
+    "official_title",
+    "acronym",
+    "conditions_text",
+    "interventions_text",
+    "brief_summary",
+    "criteria_text",
+)
+BOOSTS = dict(zip(TEXT_FIELDS, (float(w) for w in BM25_WEIGHTS), strict=True))
+ANALYZER = "trialdesk_text"
+#: Stored for an open age limit (NULL in the database): below/above any age in days.
+AGE_OPEN = 10**12
+#: The status, study type or sex stored for an empty value.
+EMPTY = "_"
+#: The meta document's stamp when the index holds no known state (a stamp is hex or "").
+NO_STATE = "-"
+#: A rebuild reads this many trials (and their sites) at a time.
+REBUILD_CHUNK = 20_000
+#: The importer commits the index at most this often (and at the end).
+COMMIT_SECONDS = 10.0
+#: Set False to answer every search with FTS5 (tests compare the engines this way).
+ENABLED = os.environ.get("TRIALDESK_TEXT_INDEX", "1") != "0"
+
+_ROW_COLUMNS = (
+    "id", *TEXT_FIELDS, "overall_status", "study_type", "sex", "phase_mask", "min_age_days",
+    "max_age_days",
+)  # fmt: skip
+
+
+class TextIndex:
+    """One open index folder (shared by the process: see ``for_connection``)."""
+
+    def __init__(self, path: Path, db_empty: bool, db_stamp: str) -> None:
+        import tantivy
+
+        self.tantivy = tantivy
+        self.path = path
+        builder = tantivy.SchemaBuilder()
+        builder.add_integer_field("id", stored=True, indexed=True, fast=True)
+        for name in TEXT_FIELDS:
+            builder.add_text_field(name, stored=False, tokenizer_name=ANALYZER)
+        for name in ("status", "study_type", "sex", "phase", "point", "meta"):
+            builder.add_text_field(name, stored=False, tokenizer_name="raw")
+        builder.add_integer_field("min_age", indexed=True, fast=True)
+        builder.add_integer_field("max_age", indexed=True, fast=True)
+        builder.add_text_field("stamp", stored=True, tokenizer_name="raw")
+        self.schema = builder.build()
+        path.mkdir(parents=True, exist_ok=True)
+        created = not tantivy.Index.exists(str(path))
+        self.index = tantivy.Index(self.schema, path=str(path), reuse=True)
+        self.index.register_tokenizer(
+            ANALYZER,
+            tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
+            .filter(tantivy.Filter.lowercase())
+            .filter(tantivy.Filter.ascii_fold())
+            .filter(tantivy.Filter.stemmer("english"))
+            .build(),
+        )
+        self._lock = threading.Lock()
+        self._searcher = None
+        self._stamp: str | None = None
+        self._checked = 0.0
+        if created:
+            # A new, empty index is current only for an empty registry.
+            with self.writer(threads=1) as w:
+                w.commit(db_stamp if db_empty else None)
+
+    # ------------------------------------------------------------------ reading
+
+    def searcher_for(self, db_stamp: str):
+        """A searcher over the index if it holds exactly the state ``db_stamp``, else None.
+        While the index lags, it is re-read at most twice a second."""
+        with self._lock:
+            if self._searcher is not None and self._stamp == db_stamp:
+                return self._searcher
+            now = time.monotonic()
+            if self._searcher is not None and now - self._checked < 0.5:
+                return None
+            self._checked = now
+            self.index.reload()
+            self._searcher = self.index.searcher()
+            self._stamp = self._read_stamp(self._searcher)
+            return self._searcher if self._stamp == db_stamp else None
+
+    def stamp(self) -> str | None:
+        """The stamp of the database state the committed index holds (None: no state)."""
+        self.index.reload()
+        return self._read_stamp(self.index.searcher())
+
+    def _read_stamp(self, searcher) -> str | None:
+        q = self.tantivy.Query.term_query(self.schema, "meta", "state")
+        hits = searcher.search(q, 1, count=False).hits
+        if not hits:
+            return None
+        value = searcher.doc(hits[0][1]).get_first("stamp")
+        return None if value == NO_STATE else value
+
+    def writer(self, threads: int = 1, heap: int = 128_000_000) -> Writer:
+        """The index's single writer (raises ``IndexBusy`` while another process holds it)."""
+        try:
+            return Writer(self, self.index.writer(heap_size=heap, num_threads=threads))
+        except ValueError as exc:
+            raise IndexBusy(str(exc)) from exc
+
+    # ------------------------------------------------------------------ queries
+
+    def text_query(self, text, condition_words: list[str]):
+        """The parsed user text (``textquery.TextQuery``) plus the condition filter's words
+        (each required in the conditions) as one Tantivy query."""
+        q = self.tantivy.Query
+        occur = self.tantivy.Occur
+        groups = []
+        for group in text.groups:
+            clauses = [
+                (occur.MustNot if t.negated else occur.Must, self._words(t.text, TEXT_FIELDS))
+                for t in group
+            ]
+            groups.append(q.boolean_query(clauses))
+        parts = [(occur.Must, groups[0] if len(groups) == 1 else q.boolean_query(
+            [(occur.Should, g) for g in groups]))]  # fmt: skip
+        parts += [(occur.Must, self._words(w, ("conditions_text",))) for w in condition_words]
+        return q.boolean_query(parts)
+
+    def _words(self, words: str, fields):
+        # ``words`` are letter/digit runs joined by spaces (textquery): nothing in them is
+        # query syntax; quoted, several words are a phrase in each field.
+        boosts = {f: BOOSTS[f] for f in fields}
+        return self.index.parse_query(f'"{words}"', list(fields), field_boosts=boosts)
+
+    def filter_queries(self, query, close_points: list[str] | None) -> list:
+        """The query's status, phase, type, sex, age and distance filters as queries."""
+        from trialdesk.registry import PHASE_BITS
+        from trialdesk.registry.query import age_days
+
+        q, occur, schema = self.tantivy.Query, self.tantivy.Occur, self.schema
+
+        def any_of(field: str, values) -> object:
+            return q.boolean_query([(occur.Should, q.term_query(schema, field, v)) for v in values])
+
+        out = []
+        if query.statuses:
+            out.append(any_of("status", query.statuses))
+        if query.phases:
+            out.append(any_of("phase", sorted({str(PHASE_BITS[p]) for p in query.phases})))
+        if query.study_type:
+            out.append(any_of("study_type", [query.study_type]))
+        if query.sex:
+            out.append(any_of("sex", ["ALL", EMPTY] if query.sex == "ALL" else
+                              [query.sex, "ALL", EMPTY]))  # fmt: skip
+        if query.age is not None:
+            days = age_days(query.age)
+            integer = self.tantivy.FieldType.Integer
+            out.append(q.range_query(schema, "min_age", integer, -AGE_OPEN, days))
+            out.append(q.range_query(schema, "max_age", integer, days, AGE_OPEN))
+        if close_points is not None:
+            out.append(q.term_set_query(schema, "point", close_points))
+        return out
+
+    def top(self, searcher, query, offset: int, limit: int) -> tuple[np.ndarray, np.ndarray, int]:
+        """(ids, scores) of the matches ranked ``offset`` to ``offset + limit``, and the exact
+        number of matches. Equal scores keep Tantivy's order (segment, then document), the
+        same for every page of one index state."""
+        result = searcher.search(query, limit, count=True, offset=offset)
+        hits = result.hits
+        ids = searcher.fast_field_values("id", [h[1] for h in hits]) if hits else []
+        return (np.array(ids, dtype=np.int64), np.array([h[0] for h in hits], np.float64),
+                int(result.count))  # fmt: skip
+
+
+class IndexBusy(RuntimeError):
+    """Another process holds the text index's writer."""
+
+
+class Writer:
+    """Adds, replaces and deletes trials' documents; ``commit`` publishes them with a stamp."""
+
+    def __init__(self, owner: TextIndex, writer) -> None:
+        self.owner = owner
+        self.writer = writer
+
+    def __enter__(self) -> Writer:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self, wait: bool = False) -> None:
+        """Drop what was not committed and release the index; with ``wait``, first let the
+        background merges of committed segments finish (a bulk write's last step)."""
+        if self.writer is not None:
+            writer, self.writer = self.writer, None
+            writer.rollback()
+            if wait:
+                writer.wait_merging_threads()
+
+    def delete(self, trial_ids) -> None:
+        for pk in trial_ids:
+            self.writer.delete_documents_by_term("id", int(pk))
+
+    def add(self, row, points) -> None:
+        """One trial: ``row`` in ``_ROW_COLUMNS`` order, ``points`` its sites' (lat, lon)."""
+        fields = {"id": row[0]}
+        for name, value in zip(TEXT_FIELDS, row[1:8], strict=True):
+            if value:
+                fields[name] = value
+        fields["status"] = row[8] or EMPTY
+        fields["study_type"] = row[9] or EMPTY
+        fields["sex"] = row[10] or EMPTY
+        mask = row[11] or 0
+        if mask:
+            fields["phase"] = [str(b) for b in _bits(mask)]
+        fields["min_age"] = -AGE_OPEN if row[12] is None else row[12]
+        fields["max_age"] = AGE_OPEN if row[13] is None else row[13]
+        if points:
+            fields["point"] = sorted({point_key(lat, lon) for lat, lon in points})
+        self.writer.add_document(self.owner.tantivy.Document(**fields))
+
+    def add_from_db(self, cursor, trial_ids=None) -> int:
+        """Index the given trials (all when None) as the database holds them; returns how
+        many. All trials are read in id ranges of ``REBUILD_CHUNK`` (bounded memory)."""
+        trials_sql = f"SELECT {', '.join(_ROW_COLUMNS)} FROM registry_trial"
+        sites_sql = (
+            "SELECT DISTINCT trial_id, lat, lon FROM registry_triallocation "
+            "WHERE lat IS NOT NULL AND lon IS NOT NULL"
+        )
+        if trial_ids is not None:
+            if not len(trial_ids):
+                return 0
+            # The ids bound as one JSON array (one statement text, whatever their number).
+            ids = ["[" + ",".join(str(int(i)) for i in trial_ids) + "]"]
+            member = " IN (SELECT value FROM json_each(%s))"
+            return self._add_rows(
+                cursor, (trials_sql + " WHERE id" + member, ids),
+                (sites_sql + " AND trial_id" + member, ids),
+            )  # fmt: skip
+        n, last = 0, -1
+        while True:
+            cursor.execute(
+                "SELECT max(id) FROM (SELECT id FROM registry_trial WHERE id > %s ORDER BY id "
+                "LIMIT %s)",
+                [last, REBUILD_CHUNK],
+            )
+            high = cursor.fetchone()[0]
+            if high is None:
+                return n
+            span = [last, high]
+            n += self._add_rows(
+                cursor, (trials_sql + " WHERE id > %s AND id <= %s", span),
+                (sites_sql + " AND trial_id > %s AND trial_id <= %s", span),
+            )  # fmt: skip
+            last = high
+
+    def _add_rows(self, cursor, trials, sites) -> int:
+        points: dict[int, list] = {}
+        cursor.execute(*sites)
+        for trial_id, lat, lon in cursor.fetchall():
+            points.setdefault(trial_id, []).append((lat, lon))
+        cursor.execute(*trials)
+        n = 0
+        while rows := cursor.fetchmany(5_000):
+            for row in rows:
+                self.add(row, points.get(row[0]))
+            n += len(rows)
+        return n
+
+    def commit(self, stamp: str | None) -> None:
+        """Publish everything added with the meta document naming ``stamp`` (None: the
+        index holds no known state), in one Tantivy commit."""
+        tantivy = self.owner.tantivy
+        self.writer.delete_documents_by_term("meta", "state")
+        value = NO_STATE if stamp is None else stamp
+        self.writer.add_document(tantivy.Document(meta="state", stamp=value))
+        self.writer.commit()
+        self.owner._checked = 0.0  # this process's searches re-read the index at once
+
+
+def _bits(mask: int):
+    bit = 1
+    while bit <= mask:
+        if mask & bit:
+            yield bit
+        bit <<= 1
+
+
+def point_key(lat: float, lon: float) -> str:
+    """A site position as the index stores it: the exact doubles (``-0.0`` as ``0.0``)."""
+    return f"{float(lat) + 0.0!r} {float(lon) + 0.0!r}"
+
+
+# ---------------------------------------------------------------------- per connection
+
+_open: dict[str, TextIndex] = {}
+_open_lock = threading.Lock()
+_temp_dirs: dict[str, str] = {}
+
+
+def path_for(connection) -> Path | None:
+    """The index folder of a SQLite connection's database (None: no text index here)."""
+    if not ENABLED or connection.vendor != "sqlite":
+        return None
+    name = str(connection.settings_dict["NAME"])
+    if connection.is_in_memory_db():
+        key = f"{os.getpid()}:{connection.alias}:{name}"
+        if key not in _temp_dirs:
+            _temp_dirs[key] = tempfile.mkdtemp(prefix="trialdesk-text-index-")
+        return Path(_temp_dirs[key])
+    return Path(name + ".text-index")
+
+
+def for_connection(connection=None) -> TextIndex | None:
+    """The process's open text index of ``connection``'s database, opened (or created) on
+    first use; None where there is none or it cannot be opened (FTS5 answers)."""
+    if connection is None:
+        from django.db import connection
+    path = path_for(connection)
+    if path is None:
+        return None
+    key = str(path)
+    with _open_lock:
+        hit = _open.get(key)
+        if hit is not None:
+            return hit
+        try:
+            from trialdesk.registry.models import current_stamp
+
+            with connection.cursor() as cursor:
+                db_stamp = current_stamp(cursor)
+                cursor.execute("SELECT NOT EXISTS (SELECT 1 FROM registry_trial)")
+                empty = bool(cursor.fetchone()[0])
+            hit = _open[key] = TextIndex(path, empty, db_stamp)
+        except (ImportError, OSError, ValueError, RuntimeError) as exc:
+            log.warning("text index %s unavailable, FTS5 answers: %s", path, exc)
+            return None
+    return hit
+
+
+def forget(connection=None, remove: bool = False) -> None:
+    """Close this process's handle on the index (and with ``remove`` delete the folder)."""
+    if connection is None:
+        from django.db import connection
+    path = path_for(connection)
+    if path is None:
+        return
+    with _open_lock:
+        _open.pop(str(path), None)
+    if remove:
+        shutil.rmtree(path, ignore_errors=True)

@@ -1,0 +1,159 @@
+"""Keeping the SQLite text index (``textindex``) in step with the registry.
+
+Three writers, one rule (see ``textindex`` for the stamps): the index is brought forward
+only along an unbroken chain of registry stamps, otherwise it is rebuilt or left behind
+(and FTS5 answers until it catches up).
+
+- ``ImportFollower``: one ``import_paths`` run, file by file, rebuilding at the end if the
+  chain broke;
+- ``follow_on_commit`` / ``follow``: one model save or delete;
+- ``rebuild``: everything, from one consistent read (``trialdesk registry reindex``).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+from trialdesk.registry.textindex import (
+    COMMIT_SECONDS,
+    IndexBusy,
+    TextIndex,
+    Writer,
+    for_connection,
+    path_for,
+)
+
+log = logging.getLogger("trialdesk.registry.textindex")
+
+
+def rebuild(connection=None, threads: int = 2) -> int:
+    """Re-index every trial from one consistent read of the database; returns how many.
+    Raises ``IndexBusy`` while another process writes the index."""
+    if connection is None:
+        from django.db import connection
+    index = for_connection(connection)
+    if index is None:
+        return 0
+    w = index.writer(threads=threads, heap=256_000_000)
+    try:
+        return _rebuild_with(w, connection)
+    finally:
+        w.close(wait=True)
+
+
+def _rebuild_with(w: Writer, connection) -> int:
+    from django.db import transaction
+
+    from trialdesk.registry.models import current_stamp
+
+    w.writer.delete_all_documents()
+    # One read transaction: the rows and the stamp are the same state (WAL snapshot).
+    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
+        stamp = current_stamp(cursor)
+        n = w.add_from_db(cursor.cursor)
+    w.commit(stamp)
+    return n
+
+
+class ImportFollower:
+    """Keeps the text index in step with one ``import_paths`` run (module docstring).
+
+    ``written`` after each file's transaction; ``finish`` at the end commits, or rebuilds
+    the index when the chain of stamps broke. Errors of the index never fail the import:
+    they are logged and the index is rebuilt (or left behind, FTS5 answering)."""
+
+    def __init__(self, connection, index: TextIndex, writer: Writer) -> None:
+        from trialdesk.registry.models import current_stamp
+
+        self.connection = connection
+        self.index = index
+        self.w = writer
+        with connection.cursor() as cursor:
+            self.last = current_stamp(cursor)
+        self.chained = index.stamp() == self.last
+        self.pending = False
+        self.committed_at = time.monotonic()
+
+    @classmethod
+    def start(cls, connection) -> ImportFollower | None:
+        index = for_connection(connection)
+        if index is None:
+            return None
+        try:
+            return cls(connection, index, index.writer(threads=1, heap=128_000_000))
+        except IndexBusy:
+            log.warning("text index %s is being written by another process: left behind "
+                        "(FTS5 answers) until that writer or a reindex catches up", index.path)  # fmt: skip
+            return None
+
+    def written(self, previous: str, stamp: str, replaced_ids, trials) -> None:
+        """One file committed: the registry went from ``previous`` to ``stamp``; ``trials``
+        are its written trials as (``_ROW_COLUMNS`` row, [(lat, lon), ...])."""
+        if not self.chained:
+            return
+        if previous != self.last:  # another writer changed the registry in between
+            self.chained = False
+            return
+        try:
+            self.w.delete(replaced_ids)
+            for row, points in trials:
+                self.w.add(row, points)
+            self.last, self.pending = stamp, True
+            if time.monotonic() - self.committed_at >= COMMIT_SECONDS:
+                self._commit()
+        except (OSError, ValueError, RuntimeError) as exc:
+            log.warning("text index %s: %s; rebuilding it after the import", self.index.path, exc)
+            self.chained = False
+
+    def _commit(self) -> None:
+        self.w.commit(self.last)
+        self.pending, self.committed_at = False, time.monotonic()
+
+    def finish(self) -> None:
+        try:
+            if self.chained:
+                if self.pending:
+                    self._commit()
+            else:
+                self.w.writer.rollback()
+                _rebuild_with(self.w, self.connection)
+        except (OSError, ValueError, RuntimeError) as exc:
+            log.warning("text index %s not brought up to date, FTS5 answers until "
+                        "`trialdesk registry reindex`: %s", self.index.path, exc)  # fmt: skip
+        finally:
+            self.w.close(wait=True)
+
+
+def follow_on_commit(previous: str, stamp: str, trial_id: int | None) -> None:
+    """After the transaction commits, bring the index from ``previous`` to ``stamp`` by
+    re-indexing ``trial_id`` (a model save or delete); see the module docstring."""
+    from django.db import connection, transaction
+
+    if path_for(connection) is None:
+        return
+    transaction.on_commit(lambda: follow(previous, stamp, trial_id), using=connection.alias)
+
+
+def follow(previous: str, stamp: str, trial_id: int | None) -> bool:
+    """Re-index ``trial_id`` and record ``stamp``, if the index holds ``previous``."""
+    from django.db import connection
+
+    index = for_connection(connection)
+    if index is None:
+        return False
+    try:
+        with index.writer(threads=1, heap=15_000_000) as w:
+            if index.stamp() != previous:
+                return False
+            if trial_id is not None:
+                w.delete([trial_id])
+                with connection.cursor() as cursor:
+                    w.add_from_db(cursor.cursor, [trial_id])
+            w.commit(stamp)
+        return True
+    except IndexBusy:
+        return False
+    except (OSError, ValueError, RuntimeError) as exc:
+        log.warning("text index %s not updated, FTS5 answers until a reindex: %s", index.path, exc)
+        return False
