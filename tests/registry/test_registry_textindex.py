@@ -269,6 +269,22 @@ def test_an_index_held_by_another_writer_is_left_behind(tmp_path, monkeypatch, u
     assert used["index"] > 0
 
 
+def test_an_import_that_could_not_follow_catches_up_when_the_writer_is_free(
+    tmp_path, monkeypatch, used
+):
+    other = textindex.for_connection().writer()
+
+    def release(p):
+        if p.sources_done == 2:
+            other.close()  # the other writer finishes while this import still runs
+
+    report = import_paths(_pages(tmp_path, 4), workers=0, progress=release)
+    assert report.ok
+    assert _stamps()[0] == _stamps()[1]  # rebuilt at the end
+    _agrees_with_fts5(monkeypatch)
+    assert used["fts5"] == 0
+
+
 def test_an_interrupted_import_leaves_a_consistent_index(tmp_path, monkeypatch, used):
     def stop(p):
         if p.sources_done == 2:
@@ -309,3 +325,17 @@ def test_an_empty_registry_has_a_current_empty_index(used):
     assert _stamps() == ("", "")
     page = search(SearchQuery(text="cirrhosis", statuses=("RECRUITING",)))
     assert page.total == 0 and used == {"index": 1, "fts5": 0}
+
+
+def test_a_damaged_index_falls_back_to_fts5_and_a_reindex_replaces_it(seed_trials, used):
+    path = textindex.for_connection().path
+    textindex.forget(connection)  # as a process starting after the damage would
+    for f in path.iterdir():
+        if f.suffix in (".idx", ".fast"):
+            f.write_bytes(b"garbage")
+    assert [h.nct_id for h in search(SearchQuery(text="umbilical cirrhosis")).results] == [
+        "NCT05331872", "NCT05227846"]  # fmt: skip
+    assert used == {"index": 0, "fts5": 1}
+    assert textsync.rebuild() == 2
+    assert search(SearchQuery(text="umbilical cirrhosis")).total == 2
+    assert used["index"] == 1

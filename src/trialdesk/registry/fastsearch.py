@@ -304,7 +304,13 @@ def _ranked_by_text_index(query, plan, index: FilterIndex, cursor, origin):
     text_index = textindex.for_connection()
     if text_index is None:
         return None
-    searcher = text_index.searcher_for(current_stamp(cursor))
+    try:
+        searcher = text_index.searcher_for(current_stamp(cursor))
+    except BaseException as exc:  # e.g. the folder removed under a running process
+        if not textindex.index_error(exc):
+            raise
+        textindex.log.warning("text index %s failed, FTS5 answers: %s", text_index.path, exc)
+        return None
     if searcher is None:
         return None
     close_points = None
@@ -316,13 +322,19 @@ def _ranked_by_text_index(query, plan, index: FilterIndex, cursor, origin):
             textindex.point_key(lat, lon)
             for lat, lon in zip(index.point_lat[close], index.point_lon[close], strict=True)
         ]
-    tq = text_index.text_query(plan.text, _condition_words(query))
-    filters = text_index.filter_queries(query, close_points)
-    if filters:
-        occur = text_index.tantivy.Occur
-        tq = text_index.tantivy.Query.boolean_query([(occur.Must, f) for f in (tq, *filters)])
-    offset = (query.page - 1) * query.per_page
-    return text_index.top(searcher, tq, offset, query.per_page)
+    try:
+        tq = text_index.text_query(plan.text, _condition_words(query))
+        filters = text_index.filter_queries(query, close_points)
+        if filters:
+            occur = text_index.tantivy.Occur
+            tq = text_index.tantivy.Query.boolean_query([(occur.Must, f) for f in (tq, *filters)])
+        offset = (query.page - 1) * query.per_page
+        return text_index.top(searcher, tq, offset, query.per_page)
+    except BaseException as exc:  # e.g. damaged index files
+        if not textindex.index_error(exc):
+            raise
+        textindex.log.warning("text index %s failed, FTS5 answers: %s", text_index.path, exc)
+        return None
 
 
 def _rows(cursor, ids, scores) -> list[Any]:

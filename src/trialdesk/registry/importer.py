@@ -212,6 +212,8 @@ def import_paths(
             restore_indexes()
     if follower is not None:
         follower.finish()
+    elif report.created or report.updated:
+        textsync.catch_up(connection)  # another process held the index while this wrote
     if optimize is None:
         optimize = report.created + report.updated >= OPTIMIZE_AFTER
     if optimize:

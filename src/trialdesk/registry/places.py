@@ -46,13 +46,15 @@ _cache: dict[str, tuple[Any, Any]] = {}
 
 def _registry_version(cursor) -> tuple:
     """Changes whenever the registry does through the importer or the models:
-    ``RegistryState.version`` counts imported files and model saves and deletes; the
-    largest id and last update time tell apart states whose counters coincide (e.g. after
-    a rolled-back transaction). Writes that send no model signals (``QuerySet.update``,
+    ``RegistryState.version`` counts imported files and model saves and deletes and
+    ``RegistryState.stamp`` names each state (it never recurs, so states whose counters
+    coincide, e.g. after a rolled-back transaction, are told apart); the largest id and the
+    last update time as well. Writes that send no model signals (``QuerySet.update``,
     ``bulk_create``, raw SQL) must call ``models.bump_version()`` themselves."""
     cursor.execute(
         "SELECT (SELECT MAX(id) FROM registry_trial), (SELECT MAX(updated_at) FROM "
-        "registry_trial), (SELECT version FROM registry_registrystate WHERE id = 1)"
+        "registry_trial), (SELECT version FROM registry_registrystate WHERE id = 1), "
+        "(SELECT stamp FROM registry_registrystate WHERE id = 1)"
     )
     return tuple(cursor.fetchone())
 

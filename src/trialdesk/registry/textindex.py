@@ -40,6 +40,7 @@ the two engines, the set of matches and the totals do not (tests compare them).
 
 from __future__ import annotations
 
+import atexit
 import logging
 import os
 import shutil
@@ -225,6 +226,16 @@ class TextIndex:
                 int(result.count))  # fmt: skip
 
 
+def index_error(exc: BaseException) -> bool:
+    """Whether ``exc`` is a failure of the index itself (unreadable or damaged files, a
+    missing package): then FTS5 answers. Tantivy's Rust panics arrive as pyo3's
+    ``PanicException``, which derives from ``BaseException``; interrupts are not index
+    errors."""
+    return isinstance(exc, (ImportError, OSError, ValueError, RuntimeError)) or (
+        type(exc).__name__ == "PanicException"
+    )
+
+
 class IndexBusy(RuntimeError):
     """Another process holds the text index's writer."""
 
@@ -348,6 +359,9 @@ def point_key(lat: float, lon: float) -> str:
 # ---------------------------------------------------------------------- per connection
 
 _open: dict[str, TextIndex] = {}
+_failed: dict[str, float] = {}  # path -> when opening it last failed
+#: After a failed opening, searches use FTS5 this long before the index is tried again.
+RETRY_SECONDS = 30.0
 _open_lock = threading.Lock()
 _temp_dirs: dict[str, str] = {}
 
@@ -361,34 +375,54 @@ def path_for(connection) -> Path | None:
         key = f"{os.getpid()}:{connection.alias}:{name}"
         if key not in _temp_dirs:
             _temp_dirs[key] = tempfile.mkdtemp(prefix="trialdesk-text-index-")
+            atexit.register(shutil.rmtree, _temp_dirs[key], True)
         return Path(_temp_dirs[key])
     return Path(name + ".text-index")
 
 
 def for_connection(connection=None) -> TextIndex | None:
     """The process's open text index of ``connection``'s database, opened (or created) on
-    first use; None where there is none or it cannot be opened (FTS5 answers)."""
+    first use; None where there is none or it cannot be opened (FTS5 answers; the opening
+    is tried again after ``RETRY_SECONDS``)."""
     if connection is None:
         from django.db import connection
     path = path_for(connection)
     if path is None:
         return None
+    hit = _open.get(str(path))
+    if hit is not None:
+        return hit
+    failed = _failed.get(str(path))
+    if failed is not None and time.monotonic() - failed < RETRY_SECONDS:
+        return None
+    try:
+        return open_index(connection)
+    except BaseException as exc:
+        if not index_error(exc):
+            raise
+        _failed[str(path)] = time.monotonic()
+        log.warning("text index %s unavailable, FTS5 answers: %s", path, exc)
+        return None
+
+
+def open_index(connection) -> TextIndex:
+    """Open (or create) the text index of ``connection``'s database; raises if it cannot
+    (``IndexBusy``: another process is creating it; OSError or ValueError: unreadable)."""
+    from trialdesk.registry.models import current_stamp
+
+    path = path_for(connection)
+    if path is None:
+        raise ValueError("no text index for this database")
     key = str(path)
     with _open_lock:
         hit = _open.get(key)
-        if hit is not None:
-            return hit
-        try:
-            from trialdesk.registry.models import current_stamp
-
+        if hit is None:
             with connection.cursor() as cursor:
                 db_stamp = current_stamp(cursor)
                 cursor.execute("SELECT NOT EXISTS (SELECT 1 FROM registry_trial)")
                 empty = bool(cursor.fetchone()[0])
             hit = _open[key] = TextIndex(path, empty, db_stamp)
-        except (ImportError, OSError, ValueError, RuntimeError) as exc:
-            log.warning("text index %s unavailable, FTS5 answers: %s", path, exc)
-            return None
+            _failed.pop(key, None)
     return hit
 
 
@@ -401,5 +435,6 @@ def forget(connection=None, remove: bool = False) -> None:
         return
     with _open_lock:
         _open.pop(str(path), None)
+        _failed.pop(str(path), None)
     if remove:
         shutil.rmtree(path, ignore_errors=True)

@@ -7,7 +7,8 @@ only along an unbroken chain of registry stamps, otherwise it is rebuilt or left
 - ``ImportFollower``: one ``import_paths`` run, file by file, rebuilding at the end if the
   chain broke;
 - ``follow_on_commit`` / ``follow``: one model save or delete;
-- ``rebuild``: everything, from one consistent read (``trialdesk registry reindex``).
+- ``rebuild``: everything, from one consistent read (``trialdesk registry reindex``);
+  ``catch_up`` the same, only if the index lags and its writer is free.
 """
 
 from __future__ import annotations
@@ -21,6 +22,9 @@ from trialdesk.registry.textindex import (
     TextIndex,
     Writer,
     for_connection,
+    forget,
+    index_error,
+    open_index,
     path_for,
 )
 
@@ -29,12 +33,22 @@ log = logging.getLogger("trialdesk.registry.textindex")
 
 def rebuild(connection=None, threads: int = 2) -> int:
     """Re-index every trial from one consistent read of the database; returns how many.
-    Raises ``IndexBusy`` while another process writes the index."""
+    An index folder that cannot be read is replaced by a new one. Raises ``IndexBusy``
+    while another process writes the index."""
     if connection is None:
         from django.db import connection
-    index = for_connection(connection)
-    if index is None:
+    if path_for(connection) is None:
         return 0
+    try:
+        index = open_index(connection)
+    except IndexBusy:
+        raise
+    except BaseException as exc:
+        if not index_error(exc):
+            raise
+        log.warning("text index %s unreadable (%s): building a new one", path_for(connection), exc)
+        forget(connection, remove=True)
+        index = open_index(connection)
     w = index.writer(threads=threads, heap=256_000_000)
     try:
         return _rebuild_with(w, connection)
@@ -80,11 +94,21 @@ class ImportFollower:
         index = for_connection(connection)
         if index is None:
             return None
+        writer = None
         try:
-            return cls(connection, index, index.writer(threads=1, heap=128_000_000))
+            writer = index.writer(threads=1, heap=128_000_000)
+            return cls(connection, index, writer)
         except IndexBusy:
             log.warning("text index %s is being written by another process: left behind "
                         "(FTS5 answers) until that writer or a reindex catches up", index.path)  # fmt: skip
+            return None
+        except BaseException as exc:
+            if writer is not None:
+                writer.close()
+            if not index_error(exc):
+                raise
+            log.warning("text index %s not written (%s): FTS5 answers until "
+                        "`trialdesk registry reindex`", index.path, exc)  # fmt: skip
             return None
 
     def written(self, previous: str, stamp: str, replaced_ids, trials) -> None:
@@ -102,7 +126,9 @@ class ImportFollower:
             self.last, self.pending = stamp, True
             if time.monotonic() - self.committed_at >= COMMIT_SECONDS:
                 self._commit()
-        except (OSError, ValueError, RuntimeError) as exc:
+        except BaseException as exc:
+            if not index_error(exc):
+                raise
             log.warning("text index %s: %s; rebuilding it after the import", self.index.path, exc)
             self.chained = False
 
@@ -118,11 +144,40 @@ class ImportFollower:
             else:
                 self.w.writer.rollback()
                 _rebuild_with(self.w, self.connection)
-        except (OSError, ValueError, RuntimeError) as exc:
+        except BaseException as exc:
+            if not index_error(exc):
+                raise
             log.warning("text index %s not brought up to date, FTS5 answers until "
                         "`trialdesk registry reindex`: %s", self.index.path, exc)  # fmt: skip
         finally:
             self.w.close(wait=True)
+
+
+def catch_up(connection) -> bool:
+    """Rebuild the index if it lags the database and no other process is writing it; True
+    when it is current afterwards. The end of an import that could not follow (another
+    process held the index) calls this."""
+    from trialdesk.registry.models import current_stamp
+
+    index = for_connection(connection)
+    if index is None:
+        return False
+    try:
+        w = index.writer(threads=2, heap=256_000_000)
+    except IndexBusy:
+        return False
+    try:
+        with connection.cursor() as cursor:
+            if index.stamp() != current_stamp(cursor):
+                _rebuild_with(w, connection)
+        return True
+    except BaseException as exc:
+        if not index_error(exc):
+            raise
+        log.warning("text index %s not caught up, FTS5 answers: %s", index.path, exc)
+        return False
+    finally:
+        w.close(wait=True)
 
 
 def follow_on_commit(previous: str, stamp: str, trial_id: int | None) -> None:
@@ -154,6 +209,8 @@ def follow(previous: str, stamp: str, trial_id: int | None) -> bool:
         return True
     except IndexBusy:
         return False
-    except (OSError, ValueError, RuntimeError) as exc:
+    except BaseException as exc:
+        if not index_error(exc):
+            raise
         log.warning("text index %s not updated, FTS5 answers until a reindex: %s", index.path, exc)
         return False
