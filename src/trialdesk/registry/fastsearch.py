@@ -60,6 +60,9 @@ class FilterIndex:
     point_lon: np.ndarray
     point_sites: np.ndarray  # sites per point (for np.repeat)
     site_pos: np.ndarray  # trial position of each site, grouped by point
+    #: The registry stamp read before the rows (``models.RegistryState``): if it is still
+    #: the database's, the rows are that state's.
+    stamp: str = ""
 
     @property
     def size(self) -> int:
@@ -158,6 +161,9 @@ def build_index(cursor) -> FilterIndex:
     The two reads are separate statements: sites of trials written after the first one are
     left out (the registry's version moved, so the next search rebuilds anyway).
     """
+    from trialdesk.registry.models import current_stamp
+
+    stamp = current_stamp(cursor)
     cursor.execute(
         "SELECT id, overall_status, study_type, sex, phase_mask, min_age_days, max_age_days "
         "FROM registry_trial ORDER BY nct_id"
@@ -212,6 +218,7 @@ def build_index(cursor) -> FilterIndex:
         point_lon=np.array(lons, dtype=np.float64),
         point_sites=np.array(kept, dtype=np.int64),
         site_pos=np.concatenate(site_pos).astype(np.int64) if site_pos else np.zeros(0, np.int64),
+        stamp=stamp,
     )
 
 
@@ -304,8 +311,11 @@ def _ranked_by_text_index(query, plan, index: FilterIndex, cursor, origin):
     text_index = textindex.for_connection()
     if text_index is None:
         return None
+    db_stamp = current_stamp(cursor)
+    if index.stamp != db_stamp:  # the filter index is of another state: FTS5 answers
+        return None
     try:
-        searcher = text_index.searcher_for(current_stamp(cursor))
+        searcher = text_index.searcher_for(db_stamp)
     except BaseException as exc:  # e.g. the folder removed under a running process
         if not textindex.index_error(exc):
             raise

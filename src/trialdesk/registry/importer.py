@@ -179,12 +179,13 @@ def import_paths(
     # importing (young objects collected every few files); the caller's state comes back.
     gc_was_enabled = gc.isenabled()
     gc.disable()
-    # The text index (SQLite) follows each committed file (registry/textindex.py).
     from django.db import connection
 
-    follower = textsync.ImportFollower.start(connection)
+    follower = None
     completed = False
     try:
+        # The text index (SQLite) follows each committed file (registry/textsync.py).
+        follower = textsync.ImportFollower.start(connection)
         for done, (name, prepared) in enumerate(_prepared(sources, workers), 1):
             ok = _store(name, prepared, report, follower)
             if done % _WORKER_COLLECT_EVERY == 0:

@@ -36,7 +36,20 @@ _FILTERS_BY_STATUS = ("overall_status", "nct_id", *_FILTER_COLUMNS)
 _FILTERS_BY_NCT = ("nct_id", "overall_status", *_FILTER_COLUMNS)
 
 
-class Trial(models.Model):
+class _AtomicSave:
+    """``save()`` in one transaction with its signals: the registry's stamp
+    (``bump_version``, in ``post_save``) then moves in the same commit as the row, so no
+    reader sees the new row under the old stamp (``textindex`` trusts that pairing)."""
+
+    def save(self, *args, **kwargs) -> None:
+        from django.db import router, transaction
+
+        using = kwargs.get("using") or router.db_for_write(type(self), instance=self)
+        with transaction.atomic(using=using):
+            super().save(*args, **kwargs)
+
+
+class Trial(_AtomicSave, models.Model):
     """One registry study (CT.gov API v2 record), keyed by its NCT id."""
 
     nct_id = models.CharField(max_length=11, unique=True)
@@ -101,7 +114,7 @@ class Trial(models.Model):
         return [c for c in self.conditions_text.split("\n") if c]
 
 
-class TrialCondition(models.Model):
+class TrialCondition(_AtomicSave, models.Model):
     """A condition the trial studies (conditionsModule.conditions), in record order."""
 
     trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="conditions")
@@ -116,7 +129,7 @@ class TrialCondition(models.Model):
         return self.name
 
 
-class TrialIntervention(models.Model):
+class TrialIntervention(_AtomicSave, models.Model):
     """An intervention (armsInterventionsModule.interventions): type and name."""
 
     trial = models.ForeignKey(Trial, on_delete=models.CASCADE, related_name="interventions")
@@ -132,7 +145,7 @@ class TrialIntervention(models.Model):
         return f"{self.type}: {self.name}" if self.type else self.name
 
 
-class TrialLocation(models.Model):
+class TrialLocation(_AtomicSave, models.Model):
     """A site (contactsLocationsModule.locations). Site status can differ from the trial's."""
 
     # Indexed by ``registry_location_trial`` (trial first, covering the position columns).
@@ -246,10 +259,23 @@ def current_stamp(cursor) -> str:
 
 def _changed(sender, instance, **kwargs) -> None:
     previous, stamp = bump_version()
-    trial_id = instance.pk if sender is Trial else getattr(instance, "trial_id", None)
+    if sender is Trial:
+        trial_ids = {instance.pk}
+    else:
+        # A site moved to another trial changes both trials' documents.
+        trial_ids = {instance.trial_id, getattr(instance, "_trial_id_before", None)}
     from trialdesk.registry import textsync
 
-    textsync.follow_on_commit(previous, stamp, trial_id)
+    textsync.follow_on_commit(previous, stamp, {i for i in trial_ids if i is not None})
+
+
+def _remember_trial(sender, instance, raw=False, **kwargs) -> None:
+    if instance.pk is not None and not raw:
+        instance._trial_id_before = (
+            sender._default_manager.filter(pk=instance.pk)
+            .values_list("trial_id", flat=True)
+            .first()
+        )
 
 
 for _model in (Trial, TrialCondition, TrialIntervention, TrialLocation):
@@ -259,3 +285,4 @@ for _model in (Trial, TrialCondition, TrialIntervention, TrialLocation):
     models.signals.post_delete.connect(
         _changed, sender=_model, dispatch_uid=f"unbump-{_model.__name__}"
     )
+models.signals.pre_save.connect(_remember_trial, sender=TrialLocation, dispatch_uid="site-trial")

@@ -13,6 +13,7 @@ only along an unbroken chain of registry stamps, otherwise it is rebuilt or left
 
 from __future__ import annotations
 
+import fcntl
 import logging
 import time
 
@@ -46,6 +47,7 @@ def rebuild(connection=None, threads: int = 2) -> int:
     except BaseException as exc:
         if not index_error(exc):
             raise
+        _refuse_if_locked(path_for(connection))
         log.warning("text index %s unreadable (%s): building a new one", path_for(connection), exc)
         forget(connection, remove=True)
         index = open_index(connection)
@@ -56,16 +58,38 @@ def rebuild(connection=None, threads: int = 2) -> int:
         w.close(wait=True)
 
 
-def _rebuild_with(w: Writer, connection) -> int:
-    from django.db import transaction
+def _refuse_if_locked(path) -> None:
+    """Raise ``IndexBusy`` if a writer (of any process) holds the index folder's lock:
+    its folder must not be replaced under it. Tantivy locks the file with ``flock``."""
+    lock = path / ".tantivy-writer.lock"
+    if not lock.exists():
+        return
+    with open(lock, "rb") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise IndexBusy(f"{path} is held by another writer") from None
+        fcntl.flock(handle, fcntl.LOCK_UN)
 
+
+def _rebuild_with(w: Writer, connection) -> int:
     from trialdesk.registry.models import current_stamp
 
     w.writer.delete_all_documents()
-    # One read transaction: the rows and the stamp are the same state (WAL snapshot).
-    with transaction.atomic(using=connection.alias), connection.cursor() as cursor:
-        stamp = current_stamp(cursor)
-        n = w.add_from_db(cursor.cursor)
+    # One read transaction: the rows and the stamp are the same state (a WAL snapshot). A
+    # plain deferred BEGIN: Django's atomic() would take the write lock (the settings ask
+    # for BEGIN IMMEDIATE) and hold back every writer for the whole rebuild.
+    with connection.cursor() as wrapper:
+        cursor = wrapper.cursor
+        own = not connection.in_atomic_block
+        if own:
+            cursor.execute("BEGIN DEFERRED")
+        try:
+            stamp = current_stamp(cursor)
+            n = w.add_from_db(cursor)
+        finally:
+            if own:
+                cursor.execute("COMMIT")
     w.commit(stamp)
     return n
 
@@ -180,19 +204,54 @@ def catch_up(connection) -> bool:
         w.close(wait=True)
 
 
-def follow_on_commit(previous: str, stamp: str, trial_id: int | None) -> None:
+def follow_on_commit(previous: str, stamp: str, trial_ids: set[int]) -> None:
     """After the transaction commits, bring the index from ``previous`` to ``stamp`` by
-    re-indexing ``trial_id`` (a model save or delete); see the module docstring."""
+    re-indexing ``trial_ids`` (a model save or delete); see the module docstring.
+
+    The changes of one transaction are followed together, with one index commit (deleting
+    a trial and its hundreds of sites is one transaction). Outside a transaction the
+    change is followed at once."""
     from django.db import connection, transaction
 
     if path_for(connection) is None:
         return
-    transaction.on_commit(lambda: follow(previous, stamp, trial_id), using=connection.alias)
+    change = (previous, stamp, set(trial_ids))
+    if not connection.in_atomic_block:
+        _follow_chain([change])
+        return
+    # This transaction's pending changes, while its callback is still registered (Django
+    # drops the callbacks of a rolled-back transaction or savepoint: then start anew).
+    state = getattr(connection, "_text_index_pending", None)
+    if (
+        state is None
+        or state["ran"]
+        or not any(entry[1] is state["run"] for entry in connection.run_on_commit)
+    ):
+        state = {"changes": [], "ran": False}
+
+        def run(state=state) -> None:
+            state["ran"] = True
+            _follow_chain(state["changes"])
+
+        state["run"] = run
+        transaction.on_commit(run, using=connection.alias, robust=True)
+        connection._text_index_pending = state
+    state["changes"].append(change)
 
 
-def follow(previous: str, stamp: str, trial_id: int | None) -> bool:
-    """Re-index ``trial_id`` and record ``stamp``, if the index holds ``previous``."""
-    from django.db import connection
+def _follow_chain(changes: list) -> bool:
+    """Follow consecutive changes [(previous, stamp, trial_ids), ...] in one index commit;
+    nothing if they are not one chain (a rolled-back savepoint left a gap)."""
+    for before, after in zip(changes, changes[1:], strict=False):
+        if after[0] != before[1]:
+            return False
+    ids = set().union(*(c[2] for c in changes))
+    return follow(changes[0][0], changes[-1][1], ids)
+
+
+def follow(previous: str, stamp: str, trial_ids) -> bool:
+    """Re-index ``trial_ids`` and record ``stamp``, if the index holds ``previous``."""
+    from django.db import DatabaseError, connection
 
     index = for_connection(connection)
     if index is None:
@@ -201,16 +260,16 @@ def follow(previous: str, stamp: str, trial_id: int | None) -> bool:
         with index.writer(threads=1, heap=15_000_000) as w:
             if index.stamp() != previous:
                 return False
-            if trial_id is not None:
-                w.delete([trial_id])
-                with connection.cursor() as cursor:
-                    w.add_from_db(cursor.cursor, [trial_id])
+            ids = sorted(trial_ids)
+            w.delete(ids)
+            with connection.cursor() as cursor:
+                w.add_from_db(cursor.cursor, ids)
             w.commit(stamp)
         return True
     except IndexBusy:
         return False
     except BaseException as exc:
-        if not index_error(exc):
+        if not (index_error(exc) or isinstance(exc, DatabaseError)):
             raise
         log.warning("text index %s not updated, FTS5 answers until a reindex: %s", index.path, exc)
         return False
