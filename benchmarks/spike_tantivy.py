@@ -1,11 +1,11 @@
-"""Spike, not project code: how fast would Tantivy answer the registry's slowest searches?
+"""Spike (kept for the record; trialdesk now uses Tantivy: registry/textindex.py): how fast
+would Tantivy answer the registry's slowest searches?
 
 FTS5 scores every match of a term (no top-k pruning), so a very common word is slow at
 500,000 trials (docs/benchmarks-registry.md). This indexes the same seven text columns
 and two filters of an existing registry database in Tantivy (BM25 with the same column
 weights as boosts, English stemming) and times top-20 with an exact count.
 
-    pip install tantivy   # not a trialdesk dependency
     python benchmarks/spike_tantivy.py /path/to/trialdesk.sqlite3 /tmp/tantivy-index
 
 Measured 2026-11-23 on the 500,000-study benchmark database, quiet machine: indexing 19.7 s
