@@ -198,6 +198,23 @@ def _pages(tmp_path, n_files: int, per_file: int = 5, start: int = 0) -> list:
     return paths
 
 
+def _retitle(paths, title: str) -> None:
+    for path in paths:
+        data = json.loads(path.read_text())
+        for study in data["studies"]:
+            study["protocolSection"]["identificationModule"]["briefTitle"] = title
+        path.write_text(json.dumps(data))
+
+
+def test_the_index_reads_the_fts5_columns_in_the_order_of_the_weights():
+    """``TEXT_FIELDS`` repeats the FTS5 table's columns (a migration is frozen history,
+    not imported by code): they must stay the same, in the order of ``BM25_WEIGHTS``."""
+    import importlib
+
+    fulltext = importlib.import_module("trialdesk.registry.migrations.0002_fulltext")
+    assert textindex.TEXT_FIELDS == fulltext.FTS_COLUMNS
+
+
 def _agrees_with_fts5(monkeypatch) -> None:
     for text in ("cancer", "vaccine", "liver OR heart", "placebo -vaccine"):
         fast = _all(SearchQuery(text=text))
@@ -212,17 +229,9 @@ def test_an_import_follows_file_by_file(tmp_path, monkeypatch, used):
     assert _stamps()[0] == _stamps()[1]
     # Re-import with changed records: replaced documents, not duplicates.
     changed = _pages(tmp_path, 2, start=100)
-    for path in changed:
-        data = json.loads(path.read_text())
-        for s in data["studies"]:
-            s["protocolSection"]["identificationModule"]["briefTitle"] = "Okapi research"
-        path.write_text(json.dumps(data))
+    _retitle(changed, "Okapi research")
     assert import_paths(changed, workers=0).created == 10
-    for path in changed:
-        data = json.loads(path.read_text())
-        for s in data["studies"]:
-            s["protocolSection"]["identificationModule"]["briefTitle"] = "Narwhal research"
-        path.write_text(json.dumps(data))
+    _retitle(changed, "Narwhal research")
     assert import_paths(changed, workers=0).updated == 10
     assert _stamps()[0] == _stamps()[1]
     assert search(SearchQuery(text="okapi")).total == 0
