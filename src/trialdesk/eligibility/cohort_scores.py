@@ -181,6 +181,21 @@ class _ScoreCompiler:
         near = b.or_(b.cmp(frac, "<", b.flit(NEAR_TIE)), b.cmp(frac, ">", b.flit(1 - NEAR_TIE)))
         return n, near
 
+    def _meld_labs(self, creatinine_cap: Fraction) -> tuple[tuple[Any, Any], ...]:
+        """Bilirubin, INR and creatinine as the MELD formulas read them: each floored at 1
+        (mg/dL, INR), creatinine capped at ``creatinine_cap`` mg/dL (4 for MELD(i), 3 for
+        MELD 3.0); (value, usable) each."""
+        one = Fraction(1)
+        return (
+            self.score_input("bilirubin", floor=self._bound("bilirubin", one, "mg/dL")),
+            self.score_input("inr", floor=self._bound("inr", one, "{INR}")),
+            self.score_input(
+                "creatinine",
+                floor=self._bound("creatinine", one, "mg/dL"),
+                cap=self._bound("creatinine", creatinine_cap, "mg/dL"),
+            ),
+        )
+
     def meld_i(self) -> tuple[Any, Any, Any]:
         """(MELD(i) capped at 40, near a rounding boundary, inputs usable).
 
@@ -189,13 +204,7 @@ class _ScoreCompiler:
         Hepatology 2001;33:464-470; Wiesner R et al., Gastroenterology 2003;124:91-96."""
         b = self.b
         one, four = Fraction(1), Fraction(4)
-        bili, ok_b = self.score_input("bilirubin", floor=self._bound("bilirubin", one, "mg/dL"))
-        inr, ok_i = self.score_input("inr", floor=self._bound("inr", one, "{INR}"))
-        cr, ok_c = self.score_input(
-            "creatinine",
-            floor=self._bound("creatinine", one, "mg/dL"),
-            cap=self._bound("creatinine", four, "mg/dL"),
-        )
+        (bili, ok_b), (inr, ok_i), (cr, ok_c) = self._meld_labs(creatinine_cap=four)
         ten_bracket = b.add(
             b.mul(self.ln_bounded("creatinine", cr, "mg/dL", one, four), b.flit(9.57)),
             b.mul(self.ln_bounded("bilirubin", bili, "mg/dL", one), b.flit(3.78)),
@@ -235,13 +244,7 @@ class _ScoreCompiler:
         Gastroenterology 2021;161:1887-1895; OPTN Policy 9.1.D (2023)."""
         b = self.b
         one, three = Fraction(1), Fraction(3)
-        bili, ok_b = self.score_input("bilirubin", floor=self._bound("bilirubin", one, "mg/dL"))
-        inr, ok_i = self.score_input("inr", floor=self._bound("inr", one, "{INR}"))
-        cr, ok_c = self.score_input(
-            "creatinine",
-            floor=self._bound("creatinine", one, "mg/dL"),
-            cap=self._bound("creatinine", three, "mg/dL"),
-        )
+        (bili, ok_b), (inr, ok_i), (cr, ok_c) = self._meld_labs(creatinine_cap=three)
         na_c, ok_n = self.clamped_input("sodium", Fraction(125), Fraction(137), "mmol/L")
         alb_c, ok_a = self.clamped_input("albumin", Fraction(3, 2), Fraction(7, 2), "g/dL")
         na_hi = int(self._bound("sodium", Fraction(137), "mmol/L"))
