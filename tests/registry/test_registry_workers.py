@@ -1,4 +1,9 @@
-"""Parsing in worker processes gives the same rows, in order, as parsing in-process."""
+"""Parsing in worker processes gives the same rows, in order, as parsing in-process.
+
+The test database is SQLite in memory, where ``_prepared`` never forks (a child must not
+inherit such a connection); these tests touch no database, so they let it fork
+(``forking``) and check that it did.
+"""
 
 from __future__ import annotations
 
@@ -6,10 +11,16 @@ import pytest
 from registry_studies import make_study, write_json
 
 from trialdesk.interop.ctgov import RecordError, iter_sources
+from trialdesk.registry import importer
 from trialdesk.registry.importer import _prepared
 
 
-def test_worker_processes_match_in_process(tmp_path):
+@pytest.fixture
+def forking(monkeypatch):
+    monkeypatch.setattr(importer, "_in_memory", lambda connection: False)
+
+
+def test_worker_processes_match_in_process(tmp_path, forking):
     for k in range(6):
         write_json(tmp_path / f"p{k}.json", {"studies": [make_study(f"NCT0000010{k}")]})
     bad = make_study("NCT00000200")
@@ -41,3 +52,42 @@ def test_import_with_workers_in_a_real_transaction(tmp_path):
     report = import_paths([tmp_path], workers=2)
     assert report.ok and report.created == 5
     assert Trial.objects.count() == 5
+
+
+def test_workers_read_their_sources_below_the_writers_priority(forking):
+    import json
+    import os
+
+    from trialdesk.interop.sources import Source
+    from trialdesk.registry.importer import WORKER_NICENESS
+
+    def reader(k):
+        def read():  # runs where the source is read: its title records who and how nice
+            study = make_study(f"NCT0000040{k}")
+            nice = os.getpriority(os.PRIO_PROCESS, 0)
+            study["protocolSection"]["identificationModule"]["briefTitle"] = f"{os.getpid()} {nice}"
+            return json.dumps([study]).encode()
+
+        return read
+
+    sources = [Source(f"s{k}", None, reader(k)) for k in range(4)]
+    here = os.getpriority(os.PRIO_PROCESS, 0)
+    read_by = [rows[0][0][1].split() for _, rows in _prepared(sources, 2)]
+    assert len(read_by) == 4
+    for pid, nice in read_by:
+        assert int(pid) != os.getpid()
+        assert int(nice) == min(19, here + WORKER_NICENESS)
+
+
+def test_a_source_unreadable_in_a_worker_fails_alone(tmp_path, forking):
+    for k in range(4):
+        write_json(tmp_path / f"p{k}.json", [make_study(f"NCT0000050{k}")])
+    sources = list(iter_sources([tmp_path]))
+    (tmp_path / "p2.json").unlink()  # listed, then gone before a worker reads it
+
+    results = list(_prepared(sources, 2))
+
+    assert [name for name, _ in results] == [s.name for s in sources]
+    failed = [(name, r) for name, r in results if isinstance(r, RecordError)]
+    assert len(failed) == 1 and failed[0][0].endswith("p2.json")
+    assert "cannot read" in str(failed[0][1])
