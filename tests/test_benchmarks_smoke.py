@@ -54,3 +54,24 @@ def test_prescreen_benchmark_smoke(tmp_path):
         tmp_path,
     )
     assert "patients/s" in out
+
+
+@pytest.mark.slow
+def test_import_floors_benchmark_smoke(tmp_path):
+    import json
+
+    out = _run([str(BENCH / "import_floors.py"), "--smoke", "--json"], tmp_path)
+    result = json.loads(out.strip().splitlines()[-1])
+    runs = {mode: found[0] for mode, found in result["runs"].items()}
+    assert [row["mode"] for row in result["rows"]] == list(runs)
+    assert all(run["records"] == 2000 for run in runs.values())
+    # Each mode kept exactly the text indexes it names.
+    indexed = {m: (r["fts5_documents"] == 2000, r["tantivy_current"]) for m, r in runs.items()}
+    assert indexed == {
+        "parse": (False, False),
+        "store": (False, False),
+        "fts5": (True, False),
+        "tantivy": (False, True),
+        "full": (True, True),
+    }
+    assert [r["fts5_documents"] for r in runs.values()] == [0, 0, 2000, 0, 2000]
