@@ -91,3 +91,25 @@ def test_a_source_unreadable_in_a_worker_fails_alone(tmp_path, forking):
     failed = [(name, r) for name, r in results if isinstance(r, RecordError)]
     assert len(failed) == 1 and failed[0][0].endswith("p2.json")
     assert "cannot read" in str(failed[0][1])
+
+
+def test_a_worker_that_dies_stops_the_parse_with_an_error(forking):
+    import json
+    import os
+    from concurrent.futures.process import BrokenProcessPool
+
+    from trialdesk.interop.sources import Source
+
+    def fine(k):
+        return lambda: json.dumps([make_study(f"NCT0000060{k}")]).encode()
+
+    def killed():  # as the kernel's OOM killer would end it
+        os._exit(9)
+
+    sources = [Source("s0", None, fine(0)), Source("s1", None, killed)]
+    sources += [Source(f"s{k}", None, fine(k)) for k in range(2, 5)]
+    results = _prepared(sources, 2)
+    with pytest.raises(BrokenProcessPool):
+        for _ in results:
+            pass
+    assert importer._fork_sources == {}

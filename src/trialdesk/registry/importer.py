@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import gc
 import hashlib
+import itertools
 import math
 import os
 import time
@@ -318,32 +319,44 @@ def _prepared(sources: list, workers: int):
         return
     import multiprocessing
     from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
 
-    global _fork_sources
     connection.close()
     # The forked workers inherit the source list and read each source themselves: the
-    # file's bytes never pass through this process or the pipe.
-    _fork_sources = sources
+    # file's bytes never pass through this process or the pipe. A worker that dies (killed
+    # for memory, say) breaks the pool: ``result()`` raises ``BrokenProcessPool`` and the
+    # import stops with that error, the files committed before it kept.
+    token = next(_fork_tokens)
+    _fork_sources[token] = sources
+    pool = ProcessPoolExecutor(
+        workers, mp_context=multiprocessing.get_context("fork"), initializer=_worker_gc
+    )
     try:
-        with multiprocessing.get_context("fork").Pool(workers, initializer=_worker_gc) as pool:
-            pending: deque = deque()
-            queue = iter(range(len(sources)))
-            for index in queue:
-                pending.append((sources[index].name, pool.apply_async(_prepare_nth, (index,))))
-                if len(pending) >= 2 * workers:
-                    break
-            while pending:
-                name, job = pending.popleft()
-                yield name, job.get()
-                nxt = next(queue, None)
-                if nxt is not None:
-                    pending.append((sources[nxt].name, pool.apply_async(_prepare_nth, (nxt,))))
+
+        def submit(index: int):
+            return sources[index].name, pool.submit(_prepare_nth, token, index)
+
+        pending: deque = deque()
+        queue = iter(range(len(sources)))
+        for index in queue:
+            pending.append(submit(index))
+            if len(pending) >= 2 * workers:
+                break
+        while pending:
+            name, job = pending.popleft()
+            yield name, job.result()
+            nxt = next(queue, None)
+            if nxt is not None:
+                pending.append(submit(nxt))
     finally:
-        _fork_sources = []
+        pool.shutdown(wait=True, cancel_futures=True)
+        del _fork_sources[token]
 
 
-#: The sources of the running ``_prepared``, as its forked workers see them.
-_fork_sources: list = []
+#: The source lists of the running ``_prepared`` calls, by token, as their forked workers
+#: see them (several imports may run in one process, each with its own workers).
+_fork_sources: dict[int, list] = {}
+_fork_tokens = itertools.count()
 
 
 def _worker_gc() -> None:
@@ -375,15 +388,19 @@ def _in_memory(connection) -> bool:
     return connection.is_in_memory_db()
 
 
-def _prepare_nth(index: int):
-    """Worker: read and prepare the ``index``-th source (rows, or its ``RecordError``)."""
+def _prepare_nth(token: int, index: int):
+    """Worker: read and prepare the ``index``-th source of call ``token`` (rows, or its
+    ``RecordError``)."""
     from trialdesk.interop.ctgov import RecordError
 
     global _worker_documents
     _worker_documents += 1
     if _worker_documents % _WORKER_COLLECT_EVERY == 0:
         gc.collect()
-    source = _fork_sources[index]
+    sources = _fork_sources.get(token)
+    if sources is None:
+        raise RuntimeError(f"parse worker: the import's source list {token} is gone")
+    source = sources[index]
     try:
         return prepare(source.read(), source.name)
     except RecordError as exc:
