@@ -113,3 +113,50 @@ def test_a_worker_that_dies_stops_the_parse_with_an_error(forking):
         for _ in results:
             pass
     assert importer._fork_sources == {}
+
+
+def test_import_reports_the_sources_a_dead_worker_left(tmp_path):
+    """A real import into a database file, whose parse worker dies on the fourth file."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    pages = tmp_path / "pages"
+    pages.mkdir()
+    for k in range(6):
+        write_json(pages / f"p{k}.json", [make_study(f"NCT0000070{k}")])
+    script = """
+import json, os, sys
+import django
+django.setup()
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+from trialdesk.registry import importer
+real = importer.prepare
+def prepare(data, source):  # fault injection, inherited by the forked workers
+    if source.endswith("p3.json"):
+        os._exit(9)
+    return real(data, source)
+importer.prepare = prepare
+report = importer.import_paths([sys.argv[1]], workers=2)
+from trialdesk.registry.models import Trial
+stored = sorted(Trial.objects.values_list("nct_id", flat=True))
+print(json.dumps({"created": report.created, "failures": report.failures, "stored": stored}))
+"""
+    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env.update(TRIALDESK_VAR=str(tmp_path / "var"), DJANGO_SETTINGS_MODULE="trialdesk.web.settings")
+    proc = subprocess.run(
+        [sys.executable, "-c", script, str(pages)], env=env, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+
+    failed = [os.path.basename(name) for name, _ in out["failures"]]
+    assert "p3.json" in failed and all(e == importer.WORKER_DIED for _, e in out["failures"])
+    # Files before the one that killed the worker may be stored; each file is either
+    # stored or reported, in order, never both.
+    stored = [f"p{int(nct[-1])}.json" for nct in out["stored"]]
+    assert stored + failed == [f"p{k}.json" for k in range(6)]
+    assert out["created"] == len(stored)

@@ -29,6 +29,7 @@ import math
 import os
 import time
 from collections.abc import Callable, Iterable
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -187,21 +188,27 @@ def import_paths(
     try:
         # The text index (SQLite) follows each committed file (registry/textsync.py).
         follower = textsync.ImportFollower.start(connection)
-        for done, (name, prepared) in enumerate(_prepared(sources, workers), 1):
-            ok = _store(name, prepared, report, follower)
-            if done % _WORKER_COLLECT_EVERY == 0:
-                gc.collect(1)
-            if progress is not None:
-                progress(
-                    ImportProgress(
-                        source=name,
-                        ok=ok,
-                        sources_done=done,
-                        sources_total=len(sources),
-                        records_done=report.records,
-                        elapsed=time.perf_counter() - start,
+        done = 0
+        try:
+            for done, (name, prepared) in enumerate(_prepared(sources, workers), 1):
+                ok = _store(name, prepared, report, follower)
+                if done % _WORKER_COLLECT_EVERY == 0:
+                    gc.collect(1)
+                if progress is not None:
+                    progress(
+                        ImportProgress(
+                            source=name,
+                            ok=ok,
+                            sources_done=done,
+                            sources_total=len(sources),
+                            records_done=report.records,
+                            elapsed=time.perf_counter() - start,
+                        )
                     )
-                )
+        except BrokenProcessPool:
+            # A parse worker died (killed for memory, say): what is stored stays, and every
+            # source not stored yet fails with the reason.
+            report.failures.extend((s.name, WORKER_DIED) for s in sources[done:])
         completed = True
     finally:
         if follower is not None and not completed:
@@ -223,6 +230,12 @@ def import_paths(
     report.seconds = time.perf_counter() - start
     return report
 
+
+#: The failure of each source an import could not reach because a parse worker died.
+WORKER_DIED = (
+    "not imported: a parse worker process died during the import (out of memory?); "
+    "import again to continue (records already stored are left as they are)"
+)
 
 #: After writing this many trials, ``import_paths`` merges the SQLite full-text index.
 OPTIMIZE_AFTER = 10_000
@@ -324,8 +337,8 @@ def _prepared(sources: list, workers: int):
     connection.close()
     # The forked workers inherit the source list and read each source themselves: the
     # file's bytes never pass through this process or the pipe. A worker that dies (killed
-    # for memory, say) breaks the pool: ``result()`` raises ``BrokenProcessPool`` and the
-    # import stops with that error, the files committed before it kept.
+    # for memory, say) breaks the pool: ``result()`` raises ``BrokenProcessPool`` and
+    # ``import_paths`` reports every source not stored yet as failed (``WORKER_DIED``).
     token = next(_fork_tokens)
     _fork_sources[token] = sources
     pool = ProcessPoolExecutor(
