@@ -83,7 +83,14 @@ def child(mode: str, pages: str) -> dict:
         sources = list(iter_sources([pages]))
         # As import_paths chooses them.
         workers = min(4, os.cpu_count() or 1) if len(sources) >= 4 else 0
-        records = sum(len(rows) for _, rows in importer._prepared(sources, workers))
+        records, failed = 0, []
+        for name, rows in importer._prepared(sources, workers):
+            if isinstance(rows, Exception):
+                failed.append(name)
+            else:
+                records += len(rows)
+        if failed:
+            raise SystemExit(f"parse failed: {failed[:3]}")
     else:
         report = importer.import_paths([pages])
         if report.failures:
