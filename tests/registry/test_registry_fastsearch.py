@@ -129,7 +129,7 @@ def test_an_index_older_than_the_registry_answers_without_failing(monkeypatch, i
     not hold yet are left out of that search, never an error."""
     from django.db import connection
 
-    from trialdesk.registry import fastsearch
+    from trialdesk.registry import fastsearch, filterindex
     from trialdesk.registry.search import _Plan, parse_text
 
     monkeypatch.setattr(fastsearch, "IN_LIST_MAX", in_list_max)
@@ -139,7 +139,7 @@ def test_an_index_older_than_the_registry_answers_without_failing(monkeypatch, i
     import_bytes(json.dumps({"studies": older}).encode(), "a.json")
     if sqlite:
         with connection.cursor() as cursor:
-            old = fastsearch.build_index(cursor)
+            old = filterindex.build_index(cursor)
     more = list(generate_studies(30, seed=5, start=30))
     import_bytes(json.dumps({"studies": more}).encode(), "b.json")
     # Words of the new trials' conditions: the full-text index already holds them.

@@ -3,7 +3,7 @@
 - ``models``: ``Trial`` and its child rows (conditions, interventions, sites);
 - ``importer.import_paths``: idempotent, per-file atomic bulk import of study JSON;
 - ``search.search``: full-text + filter search (SQLite FTS5 or PostgreSQL tsvector);
-  its parts in ``query``, ``textquery``, ``places``, ``sqlplan`` and ``fastsearch``;
+  its parts in ``query``, ``textquery``, ``places``, ``sqlplan``, ``filterindex`` and ``fastsearch``;
 - ``geo``: haversine distance and bounding boxes.
 """
 

@@ -28,7 +28,8 @@ This module is the public entry: it runs ``search`` and builds its results (``Se
 - ``places``: ``locations_tree``, ``cities``, ``resolve_city`` and the per-registry-state
   cache ``_cached``;
 - ``sqlplan``: the SQL plans (``_Plan``, ``_distance_sql``, ``BM25_WEIGHTS``, probe caps);
-- ``fastsearch``: the in-memory filter index (SQLite).
+- ``filterindex`` and ``fastsearch``: the in-memory filter index and the searches run
+  with it (SQLite).
 
 ``COUNT_CAP`` and ``FAST_INDEX`` stay here because ``search`` reads them at call time (tests
 patch them on this module).
@@ -216,9 +217,9 @@ def search(query: SearchQuery) -> SearchPage:
     plan = _Plan(query, text, origin, vendor)
     offset = (query.page - 1) * query.per_page
     if vendor == "sqlite" and not (query.country or query.city) and FAST_INDEX:
-        from trialdesk.registry import fastsearch
+        from trialdesk.registry import fastsearch, filterindex
 
-        index = _cached("filter_index", fastsearch.build_index)
+        index = _cached("filter_index", filterindex.build_index)
         with connection.cursor() as cursor:
             rows, total = fastsearch.run(query, plan, index, cursor, origin)
         exact = True

@@ -16,7 +16,7 @@ per-process temporary folder for an in-memory database). One document per trial 
 - the filter values: status, study type, sex, phase bits, age limits in days (open ends
   stored as ``AGE_OPEN``) and each distinct site position as ``"lat lon"`` text, so a
   distance filter is a term set of the positions within range (found by the in-memory
-  ``fastsearch`` index).
+  ``filterindex``).
 
 **Consistency.** Every change to the registry gives it a new random stamp
 (``models.bump_version``, which also returns the stamp before). The index holds one extra

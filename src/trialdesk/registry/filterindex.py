@@ -1,0 +1,213 @@
+"""The in-memory filter and distance index of the SQLite registry search (numpy).
+
+Per process, the columns the search filters read, as numpy arrays
+(``fastsearch`` explains why and runs the searches):
+
+- per trial, in NCT id order: id, status, phase bits, study type, sex, age limits in days;
+- per distinct site position (lat, lon): the positions (in NCT order) of the trials with a
+  site there.
+
+A distance filter costs one haversine per distinct point (the same expression as the SQL
+plans, ``sqlplan._distance_sql``), a filter one vectorised comparison per trial; an age
+uses ``query.age_days``; NULL age limits are open ends. The Tantivy text index
+(``textindex``) takes its distance terms from ``FilterIndex.near``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from trialdesk.registry import PHASE_BITS, geo
+from trialdesk.registry.query import age_days
+
+_INT_MIN = np.iinfo(np.int64).min
+_INT_MAX = np.iinfo(np.int64).max
+
+
+@dataclass(frozen=True)
+class FilterIndex:
+    """The filter columns of every trial (NCT id order) and its sites' distinct points."""
+
+    ids: np.ndarray  # int64 trial ids, NCT id order
+    sorted_ids: np.ndarray  # ids ascending
+    sorted_pos: np.ndarray  # position (NCT order) of each of sorted_ids
+    codes: dict[str, dict[str, int]]  # column -> value -> small code
+    status: np.ndarray
+    study_type: np.ndarray
+    sex: np.ndarray
+    phase_mask: np.ndarray
+    min_age: np.ndarray  # NULL -> int64 min
+    max_age: np.ndarray  # NULL -> int64 max
+    point_lat: np.ndarray  # distinct site points
+    point_lon: np.ndarray
+    point_sites: np.ndarray  # sites per point (for np.repeat)
+    site_pos: np.ndarray  # trial position of each site, grouped by point
+    #: The registry stamp read before the rows (``models.RegistryState``): if it is still
+    #: the database's, the rows are that state's.
+    stamp: str = ""
+
+    @property
+    def size(self) -> int:
+        return len(self.ids)
+
+    def positions(self, trial_ids: np.ndarray) -> np.ndarray:
+        """NCT-order positions of ``trial_ids`` (ids not in the index are dropped)."""
+        return self.locate(trial_ids)[1]
+
+    def locate(self, trial_ids: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(which of ``trial_ids`` the index holds, their NCT-order positions). Trials
+        written after the index was read (an import committing meanwhile) are not held."""
+        if not len(self.sorted_ids):
+            return np.zeros(len(trial_ids), bool), np.zeros(0, np.int64)
+        where = np.minimum(np.searchsorted(self.sorted_ids, trial_ids), len(self.sorted_ids) - 1)
+        known = self.sorted_ids[where] == trial_ids
+        return known, self.sorted_pos[where[known]]
+
+    # ------------------------------------------------------------------ filters
+
+    def _code_in(self, column: str, values) -> np.ndarray:
+        table = self.codes[column]
+        lookup = np.zeros(len(table) + 1, dtype=bool)
+        lookup[[table[v] for v in values if v in table]] = True
+        return lookup[getattr(self, column)]
+
+    def mask(self, query, origin: tuple[float, float] | None) -> np.ndarray | None:
+        """Boolean mask (NCT order) of the trials passing the query's filters other than
+        text and condition; None when there are no such filters."""
+        parts: list[np.ndarray] = []
+        if query.statuses:
+            parts.append(self._code_in("status", query.statuses))
+        if query.phases:
+            bits = 0
+            for phase in query.phases:
+                bits |= PHASE_BITS[phase]
+            parts.append((self.phase_mask & bits) != 0)
+        if query.study_type:
+            parts.append(self._code_in("study_type", (query.study_type,)))
+        if query.sex:
+            allowed = ("ALL", "") if query.sex == "ALL" else (query.sex, "ALL", "")
+            parts.append(self._code_in("sex", allowed))
+        if query.age is not None:
+            days = age_days(query.age)
+            parts.append((self.min_age <= days) & (self.max_age >= days))
+        if origin is not None and query.within_km is not None:
+            parts.append(self.near(origin, query.within_km))
+        if not parts:
+            return None
+        out = parts[0]
+        for part in parts[1:]:
+            out &= part
+        return out
+
+    def near(self, origin: tuple[float, float], within_km: float) -> np.ndarray:
+        """Mask of the trials with a site within ``within_km`` of ``origin``."""
+        close = distances_km(origin, self.point_lat, self.point_lon) <= within_km
+        out = np.zeros(self.size, dtype=bool)
+        if close.any():
+            out[self.site_pos[np.repeat(close, self.point_sites)]] = True
+        return out
+
+
+def distances_km(origin: tuple[float, float], lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
+    """Haversine distance (km) from ``origin`` to each point, written as the SQL plans
+    compute it (``sqlplan._distance_sql``: radians of the differences, the asin argument
+    capped at 1). numpy's sin and cos may differ from the C library's SQLite uses in the
+    last bit, so a site within about 1e-9 km of the radius can fall on either side."""
+    lat0, lon0 = origin
+    a = (
+        np.sin(np.radians(lat - lat0) / 2) ** 2
+        + np.cos(np.radians(lat0))
+        * np.cos(np.radians(lat))
+        * np.sin(np.radians(lon - lon0) / 2) ** 2
+    )
+    return 2 * geo.EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(a)))
+
+
+def _codes(values: tuple, table: dict[str, int]) -> np.ndarray:
+    return np.fromiter(
+        (table.setdefault(v or "", len(table)) for v in values), dtype=np.int16, count=len(values)
+    )
+
+
+def _ints(values: tuple, null: int) -> np.ndarray:
+    return np.fromiter((null if v is None else v for v in values), np.int64, len(values))
+
+
+#: Rows read at a time while building (bounds the transient memory of the row tuples).
+BUILD_CHUNK = 50_000
+
+
+def build_index(cursor) -> FilterIndex:
+    """Read the filter columns and site points from the registry.
+
+    The two reads are separate statements: sites of trials written after the first one are
+    left out (the registry's version moved, so the next search rebuilds anyway).
+    """
+    from trialdesk.registry.models import current_stamp
+
+    stamp = current_stamp(cursor)
+    cursor.execute(
+        "SELECT id, overall_status, study_type, sex, phase_mask, min_age_days, max_age_days "
+        "FROM registry_trial ORDER BY nct_id"
+    )
+    tables: dict[str, dict[str, int]] = {"status": {}, "study_type": {}, "sex": {}}
+    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("ids", "status", "study_type", "sex",
+                                                          "phase_mask", "min_age", "max_age")}  # fmt: skip
+    while rows := cursor.fetchmany(BUILD_CHUNK):
+        columns = tuple(zip(*rows, strict=True))
+        parts["ids"].append(np.fromiter(columns[0], np.int64, len(rows)))
+        parts["status"].append(_codes(columns[1], tables["status"]))
+        parts["study_type"].append(_codes(columns[2], tables["study_type"]))
+        parts["sex"].append(_codes(columns[3], tables["sex"]))
+        parts["phase_mask"].append(np.fromiter(columns[4], np.int64, len(rows)))
+        parts["min_age"].append(_ints(columns[5], _INT_MIN))
+        parts["max_age"].append(_ints(columns[6], _INT_MAX))
+    empty = {"status": np.int16, "study_type": np.int16, "sex": np.int16}
+    arrays = {
+        k: np.concatenate(v) if v else np.zeros(0, empty.get(k, np.int64)) for k, v in parts.items()
+    }
+    ids = arrays["ids"]
+    order = np.argsort(ids, kind="stable")
+    # One row per distinct site position: its trials' ids as one text (parsed by numpy).
+    cursor.execute(
+        "SELECT lat, lon, group_concat(trial_id) FROM registry_triallocation "
+        "WHERE lat IS NOT NULL AND lon IS NOT NULL GROUP BY lat, lon"
+    )
+    lats, lons, chunks = [], [], []
+    for lat, lon, trial_ids in cursor.fetchall():
+        lats.append(lat)
+        lons.append(lon)
+        chunks.append(ids_from_text(trial_ids))
+    sorted_ids = ids[order]
+    site_pos, kept = [], []
+    for found in chunks:  # per point: its trials' positions; unknown (newer) trials dropped
+        where = np.minimum(np.searchsorted(sorted_ids, found), max(len(ids) - 1, 0))
+        known = sorted_ids[where] == found if len(ids) else np.zeros(len(found), bool)
+        site_pos.append(order[where[known]])
+        kept.append(int(np.count_nonzero(known)))
+    return FilterIndex(
+        ids=ids,
+        sorted_ids=sorted_ids,
+        sorted_pos=order.astype(np.int64),
+        codes=tables,
+        status=arrays["status"],
+        study_type=arrays["study_type"],
+        sex=arrays["sex"],
+        phase_mask=arrays["phase_mask"],
+        min_age=arrays["min_age"],
+        max_age=arrays["max_age"],
+        point_lat=np.array(lats, dtype=np.float64),
+        point_lon=np.array(lons, dtype=np.float64),
+        point_sites=np.array(kept, dtype=np.int64),
+        site_pos=np.concatenate(site_pos).astype(np.int64) if site_pos else np.zeros(0, np.int64),
+        stamp=stamp,
+    )
+
+
+def ids_from_text(text: str | None) -> np.ndarray:
+    """Comma-separated integers (``group_concat``) as an array, parsed by numpy in C."""
+    if not text:
+        return np.zeros(0, np.int64)
+    return np.fromstring(text, dtype=np.int64, sep=",")
