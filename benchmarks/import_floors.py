@@ -10,7 +10,7 @@ with what it must do, by running the same ``import_paths`` over the same pages (
 fresh child process and a fresh, migrated SQLite database) in five modes:
 
 - ``parse``: only the parse workers' part (read, validate with pydantic, build the rows) and
-  the hand-over of the rows to this process; nothing is written (``importer._prepared``);
+  the hand-over of the rows to this process; nothing is written (``parsing.parse_sources``);
 - ``store``: the full import with both text indexes off (the FTS5 triggers dropped before
   it starts, ``TRIALDESK_TEXT_INDEX=0``): the rows, their secondary indexes and the commits;
 - ``fts5``: ``store`` plus the FTS5 index (the Tantivy index off);
@@ -66,7 +66,7 @@ def child(mode: str, pages: str) -> dict:
     from django.db import connection
 
     from trialdesk.interop.sources import iter_sources
-    from trialdesk.registry import importer
+    from trialdesk.registry import importer, parsing
 
     call_command("migrate", interactive=False, verbosity=0)
     if not KEEPS[mode][0]:
@@ -84,7 +84,7 @@ def child(mode: str, pages: str) -> dict:
         # As import_paths chooses them.
         workers = min(4, os.cpu_count() or 1) if len(sources) >= 4 else 0
         records, failed = 0, []
-        for name, rows in importer._prepared(sources, workers):
+        for name, rows in parsing.parse_sources(sources, workers):
             if isinstance(rows, Exception):
                 failed.append(name)
             else:

@@ -8,8 +8,9 @@ import zipfile
 import pytest
 from registry_studies import make_study, write_json
 
-from trialdesk.registry.importer import _study_texts, import_bytes, import_paths
+from trialdesk.registry.importer import import_bytes, import_paths
 from trialdesk.registry.models import Trial, TrialCondition, TrialIntervention, TrialLocation
+from trialdesk.registry.parsing import _study_texts
 from trialdesk.registry.search import SearchQuery, search
 
 pytestmark = pytest.mark.django_db

@@ -1,6 +1,6 @@
 """Parsing in worker processes gives the same rows, in order, as parsing in-process.
 
-The test database is SQLite in memory, where ``_prepared`` never forks (a child must not
+The test database is SQLite in memory, where ``parse_sources`` never forks (a child must not
 inherit such a connection); these tests touch no database, so they let it fork
 (``forking``) and check that it did.
 """
@@ -11,13 +11,13 @@ import pytest
 from registry_studies import make_study, write_json
 
 from trialdesk.interop.ctgov import RecordError, iter_sources
-from trialdesk.registry import importer
-from trialdesk.registry.importer import _prepared
+from trialdesk.registry import importer, parsing
+from trialdesk.registry.parsing import parse_sources
 
 
 @pytest.fixture
 def forking(monkeypatch):
-    monkeypatch.setattr(importer, "_in_memory", lambda connection: False)
+    monkeypatch.setattr(parsing, "_in_memory", lambda connection: False)
 
 
 def test_worker_processes_match_in_process(tmp_path, forking):
@@ -28,8 +28,8 @@ def test_worker_processes_match_in_process(tmp_path, forking):
     write_json(tmp_path / "p3.json", [bad])
     sources = list(iter_sources([tmp_path]))
 
-    inline = list(_prepared(sources, 0))
-    forked = list(_prepared(sources, 2))
+    inline = list(parse_sources(sources, 0))
+    forked = list(parse_sources(sources, 2))
 
     assert [name for name, _ in forked] == [s.name for s in sources]
     for (name_a, a), (name_b, b) in zip(inline, forked, strict=True):
@@ -59,7 +59,7 @@ def test_workers_read_their_sources_below_the_writers_priority(forking):
     import os
 
     from trialdesk.interop.sources import Source
-    from trialdesk.registry.importer import WORKER_NICENESS
+    from trialdesk.registry.parsing import WORKER_NICENESS
 
     def reader(k):
         def read():  # runs where the source is read: its title records who and how nice
@@ -72,7 +72,7 @@ def test_workers_read_their_sources_below_the_writers_priority(forking):
 
     sources = [Source(f"s{k}", None, reader(k)) for k in range(4)]
     here = os.getpriority(os.PRIO_PROCESS, 0)
-    read_by = [rows[0][0][1].split() for _, rows in _prepared(sources, 2)]
+    read_by = [rows[0][0][1].split() for _, rows in parse_sources(sources, 2)]
     assert len(read_by) == 4
     for pid, nice in read_by:
         assert int(pid) != os.getpid()
@@ -85,7 +85,7 @@ def test_a_source_unreadable_in_a_worker_fails_alone(tmp_path, forking):
     sources = list(iter_sources([tmp_path]))
     (tmp_path / "p2.json").unlink()  # listed, then gone before a worker reads it
 
-    results = list(_prepared(sources, 2))
+    results = list(parse_sources(sources, 2))
 
     assert [name for name, _ in results] == [s.name for s in sources]
     failed = [(name, r) for name, r in results if isinstance(r, RecordError)]
@@ -108,11 +108,11 @@ def test_a_worker_that_dies_stops_the_parse_with_an_error(forking):
 
     sources = [Source("s0", None, fine(0)), Source("s1", None, killed)]
     sources += [Source(f"s{k}", None, fine(k)) for k in range(2, 5)]
-    results = _prepared(sources, 2)
+    results = parse_sources(sources, 2)
     with pytest.raises(BrokenProcessPool):
         for _ in results:
             pass
-    assert importer._fork_sources == {}
+    assert parsing._fork_sources == {}
 
 
 def test_import_reports_the_sources_a_dead_worker_left(tmp_path):
@@ -132,13 +132,13 @@ import django
 django.setup()
 from django.core.management import call_command
 call_command("migrate", verbosity=0)
-from trialdesk.registry import importer
-real = importer.prepare
+from trialdesk.registry import importer, parsing
+real = parsing.prepare
 def prepare(data, source):  # fault injection, inherited by the forked workers
     if source.endswith("p3.json"):
         os._exit(9)
     return real(data, source)
-importer.prepare = prepare
+parsing.prepare = prepare
 report = importer.import_paths([sys.argv[1]], workers=2)
 from trialdesk.registry.models import Trial
 stored = sorted(Trial.objects.values_list("nct_id", flat=True))

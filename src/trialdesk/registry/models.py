@@ -64,7 +64,7 @@ class Trial(_AtomicSave, models.Model):
     study_type = models.CharField(max_length=20, blank=True, default="")
     #: FEMALE, MALE or ALL; "" when the record does not say.
     sex = models.CharField(max_length=8, blank=True, default="")
-    #: Age limits in days (see ``importer.age_days``); NULL = no limit on that side.
+    #: Age limits in days (``interop.ctgov.age_to_days``, floored); NULL = no limit on that side.
     min_age_days = models.IntegerField(null=True, blank=True)
     max_age_days = models.IntegerField(null=True, blank=True)
     healthy_volunteers = models.BooleanField(null=True, blank=True)
