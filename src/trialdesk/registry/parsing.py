@@ -5,7 +5,8 @@ studies (``prepare``: the whole document validated with the pydantic models of
 ``interop.ctgov_models``, each study's own JSON text cut out of the bytes, one trial row in
 ``TRIAL_COLUMNS`` order plus its condition, intervention and site rows), or the
 ``RecordError`` naming the file and the JSON path. ``importer`` writes them. Nothing here
-touches the database.
+reads or writes the database (``parse_sources`` only closes this process's connection
+before it forks, so that no worker inherits it).
 """
 
 from __future__ import annotations
