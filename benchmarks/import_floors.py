@@ -30,7 +30,6 @@ import json
 import os
 import resource
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -129,21 +128,11 @@ def _indexed(connection, mode: str) -> dict:
 
 
 def run_child(mode: str, pages: Path) -> dict:
+    from registry import _run_child  # benchmarks/registry.py (on sys.path, see main)
+
     with tempfile.TemporaryDirectory(prefix="import-floors-") as var:
-        env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-        env["TRIALDESK_VAR"] = var
-        env["DJANGO_SETTINGS_MODULE"] = "trialdesk.web.settings"
-        env["TRIALDESK_TEXT_INDEX"] = "1" if KEEPS[mode][1] else "0"
-        proc = subprocess.run(
-            [sys.executable, str(HERE), "--child", mode, str(pages)],
-            env=env,
-            capture_output=True,
-            text=True,
-        )
-    if proc.returncode != 0:
-        sys.stderr.write(proc.stderr)
-        raise SystemExit(f"mode {mode} failed (exit {proc.returncode})")
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+        index = "1" if KEEPS[mode][1] else "0"
+        return _run_child([mode, str(pages)], Path(var), script=HERE, TRIALDESK_TEXT_INDEX=index)
 
 
 def summarize(results: dict[str, list[dict]]) -> list[dict]:

@@ -331,13 +331,17 @@ def _naive_search(text="", statuses=(), age=None, near=None, within_km=None, per
 # ----------------------------------------------------------------------------- parent
 
 
-def _run_child(args: list[str], var: Path, options: list[str] = (), **extra_env: str) -> dict:
+def _run_child(
+    args: list[str], var: Path, options: list[str] = (), script: Path = HERE, **extra_env: str
+) -> dict:
+    """Run ``script --child ARGS`` on a fresh SQLite registry in ``var``; its last line as JSON.
+    (``benchmarks/import_floors.py`` runs its own children through this too.)"""
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
     env.update(extra_env)
     env["TRIALDESK_VAR"] = str(var)
     env["DJANGO_SETTINGS_MODULE"] = "trialdesk.web.settings"
     proc = subprocess.run(
-        [sys.executable, str(HERE), *options, "--child", *args],
+        [sys.executable, str(script), *options, "--child", *args],
         env=env,
         capture_output=True,
         text=True,
