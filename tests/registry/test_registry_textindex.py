@@ -488,3 +488,17 @@ def test_an_unreadable_index_held_by_a_writer_is_not_replaced(seed_trials):
     finally:
         other.close()
     assert textsync.rebuild() == 2
+
+
+def test_the_segments_of_many_saves_are_merged(import_records, django_capture_on_commit_callbacks):
+    """Each followed save commits one small segment; the writer lets Tantivy's merges finish
+    before it lets go, so they do not pile up (rolled back instead, 20 saves left 20)."""
+    import_records(*(_study(f"NCT{k:08d}", f"Trial {k}") for k in range(20)))
+    for k, trial in enumerate(Trial.objects.order_by("id")):
+        with django_capture_on_commit_callbacks(execute=True):
+            trial.brief_title = f"Retitled {k}"
+            trial.save()
+    assert _stamps()[0] == _stamps()[1]
+    index = textindex.for_connection()
+    index.index.reload()
+    assert index.index.searcher().num_segments <= 8
