@@ -36,7 +36,7 @@ from typing import Any
 
 import numpy as np
 
-from trialdesk.registry.filterindex import FilterIndex, distances_km, ids_from_text
+from trialdesk.registry.filterindex import FilterIndex, ids_from_text
 from trialdesk.registry.sqlplan import _SELECT_COLUMNS, BM25_WEIGHTS
 
 #: Up to this many allowed trials, a ranked search sends their ids to FTS5 in one pass
@@ -135,7 +135,7 @@ def _ranked_by_text_index(query, plan, index: FilterIndex, cursor, origin):
         return None
     close_points = None
     if origin is not None and query.within_km is not None:
-        close = distances_km(origin, index.point_lat, index.point_lon) <= query.within_km
+        close = index.close_points(origin, query.within_km)
         if not close.any():
             return np.zeros(0, np.int64), np.zeros(0), 0
         close_points = [

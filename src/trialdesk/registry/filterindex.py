@@ -10,7 +10,7 @@ Per process, the columns the search filters read, as numpy arrays
 A distance filter costs one haversine per distinct point (the same expression as the SQL
 plans, ``sqlplan._distance_sql``), a filter one vectorised comparison per trial; an age
 uses ``query.age_days``; NULL age limits are open ends. The Tantivy text index
-(``textindex``) takes its distance terms from ``FilterIndex.near``.
+(``textindex``) takes its distance terms from ``FilterIndex.close_points``.
 """
 
 from __future__ import annotations
@@ -101,9 +101,13 @@ class FilterIndex:
             out &= part
         return out
 
+    def close_points(self, origin: tuple[float, float], within_km: float) -> np.ndarray:
+        """Mask of the distinct site positions within ``within_km`` of ``origin``."""
+        return distances_km(origin, self.point_lat, self.point_lon) <= within_km
+
     def near(self, origin: tuple[float, float], within_km: float) -> np.ndarray:
         """Mask of the trials with a site within ``within_km`` of ``origin``."""
-        close = distances_km(origin, self.point_lat, self.point_lon) <= within_km
+        close = self.close_points(origin, within_km)
         out = np.zeros(self.size, dtype=bool)
         if close.any():
             out[self.site_pos[np.repeat(close, self.point_sites)]] = True

@@ -34,6 +34,8 @@ from typing import Any
 from trialdesk.registry import textindex, textsync
 from trialdesk.registry.bulk import FtsBatch, defer_indexes, restore_indexes, should_defer
 from trialdesk.registry.parsing import (
+    SITE_LAT,
+    SITE_LON,
     TRIAL_COLUMNS,
     WORKER_COLLECT_EVERY,
     Prepared,
@@ -316,9 +318,12 @@ def _store(name: str, prepared, report: ImportReport, follower=None) -> bool:
     if isinstance(prepared, RecordError):
         report.failures.append((name, _error_text(prepared)))
         return False
+    # Text-index rows are built only while the index follows file by file; once the chain
+    # of stamps is broken (or was at the start) the follower rebuilds at the end instead.
+    collect = follower is not None and follower.chained
     try:
         with transaction.atomic():
-            created, updated, unchanged, change = _write(prepared, follower is not None)
+            created, updated, unchanged, change = _write(prepared, collect)
     except DatabaseError as exc:
         report.failures.append((name, f"database error: {exc}"))
         return False
@@ -336,7 +341,6 @@ _IMPORTED_AT = TRIAL_COLUMNS.index("imported_at")
 _UPDATED_AT = TRIAL_COLUMNS.index("updated_at")
 #: Where each ``textindex._ROW_COLUMNS`` value (after the id) sits in a trial row.
 _TEXT_ROW = [TRIAL_COLUMNS.index(c) for c in textindex._ROW_COLUMNS[1:]]
-_LAT, _LON = 6, 7  # in a site row (``_trial_row``)
 
 
 def _write(items: Prepared, collect: bool = False) -> tuple[int, int, int, tuple | None]:
@@ -417,7 +421,9 @@ def _write(items: Prepared, collect: bool = False) -> tuple[int, int, int, tuple
                 locs.extend([pk, *loc] for loc in loc_rows)
                 if collect:
                     points = [
-                        (s[_LAT], s[_LON]) for s in loc_rows if None not in (s[_LAT], s[_LON])
+                        (s[SITE_LAT], s[SITE_LON])
+                        for s in loc_rows
+                        if None not in (s[SITE_LAT], s[SITE_LON])
                     ]
                     text_rows.append(([pk, *(row[i] for i in _TEXT_ROW)], points))
             replaced.extend(replaced_ids)

@@ -230,6 +230,10 @@ def _value(member) -> str:
     return member.value if member is not None else ""
 
 
+#: Where latitude and longitude sit in a site row of ``_trial_row``.
+SITE_LAT, SITE_LON = 6, 7
+
+
 def _trial_row(study, text: str, source: str) -> tuple[list[Any], list, list, list]:
     """The rows of one validated study: (trial row, conditions, interventions, sites)."""
     ps = study.protocol_section
