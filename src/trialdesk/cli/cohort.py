@@ -54,6 +54,8 @@ def prescreen(
     import sys
     import time
 
+    from polars.exceptions import PolarsError
+
     from trialdesk.eligibility.cohort import CompileError
     from trialdesk.eligibility.vectorized import prescreen_file
 
@@ -82,6 +84,11 @@ def prescreen(
             summary = prescreen_file([protocol], cohort, out, when, progress)
     except (CompileError, OSError, ValueError) as exc:
         raise click.ClickException(f"{cohort}: {exc}") from None
+    except PolarsError as exc:  # a file that is not the table its name says (binary, zip)
+        raise click.ClickException(
+            f"{cohort}: not a readable cohort table ({type(exc).__name__}: {exc}); "
+            "expected a Parquet file or a UTF-8 CSV file, one row per patient"
+        ) from None
     elapsed = time.perf_counter() - started
     counts = summary["counts"][protocol.nct_id]
     result = {
