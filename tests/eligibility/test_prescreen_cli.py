@@ -131,3 +131,26 @@ def test_parquet_cohort_without_any_needed_column(tmp_path):
     summary = prescreen_file([protocol], cohort, tmp_path / "r.parquet", D)
     assert summary["rows"] == 7 and summary["counts"][protocol.nct_id] == {"INCOMPLETE": 7}
     assert pl.read_parquet(tmp_path / "r.parquet").height == 7
+
+
+def test_prescreen_binary_or_zip_cohort_is_a_clear_error(tmp_path, monkeypatch):
+    import zipfile
+
+    monkeypatch.setenv("TRIALDESK_PROTOCOLS", str(ROOT / "protocols"))
+    binary_csv = tmp_path / "cohort.csv"
+    binary_csv.write_bytes(bytes(range(256)) * 8)
+    zipped = tmp_path / "cohort.parquet"
+    with zipfile.ZipFile(zipped, "w") as zf:
+        zf.writestr("cohort.csv", "patient_id\nP-1\n")
+    out = tmp_path / "out.parquet"
+    for path, what in (
+        (binary_csv, "not a readable cohort table (ComputeError"),
+        (zipped, ""),  # polars' own words: "Parquet magic bytes not found ..."
+    ):
+        result = CliRunner().invoke(
+            main, ["prescreen", "NCT05227846", str(path), "--out", str(out)]
+        )
+        assert result.exit_code == 1, result.output
+        assert result.output.startswith(f"Error: {path}: {what}")
+        assert "Traceback" not in result.output and "Parquet" in result.output
+        assert not out.exists()

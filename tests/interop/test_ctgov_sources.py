@@ -68,3 +68,56 @@ def test_source_read_error_names_the_source(tmp_path):
     path.unlink()
     with pytest.raises(SourceError, match="gone.json"):
         source.read()
+
+
+def test_folder_without_json_is_an_error_naming_it(tmp_path):
+    empty = tmp_path / "empty"
+    (empty / "deep").mkdir(parents=True)
+    (empty / "deep" / "notes.txt").write_text("not a record")
+    with pytest.raises(SourceError) as info:
+        list(iter_sources([empty]))
+    assert info.value.source == str(empty)
+    assert "holds no .json files" in str(info.value)
+
+
+def test_zip_without_json_is_an_error_naming_it(tmp_path):
+    archive = tmp_path / "docs.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("readme.md", "no records here")
+    with pytest.raises(SourceError, match=r"docs\.zip: the archive holds no \.json files"):
+        list(iter_sources([archive]))
+
+
+@pytest.mark.parametrize(
+    ("member", "why"),
+    [
+        ("../evil.json", "a '..' part"),
+        ("inner/../../evil.json", "a '..' part"),
+        ("inner\\..\\evil.json", "a '..' part"),
+        ("/etc/evil.json", "an absolute path"),
+        ("\\\\server\\share\\evil.json", "an absolute path"),
+        ("C:/evil.json", "an absolute path"),
+        ("../notes.txt", "a '..' part"),  # refused even when it is not a .json member
+    ],
+)
+def test_zip_member_outside_the_archive_is_refused_by_name(tmp_path, member, why):
+    archive = tmp_path / "slip.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("a.json", _study(1))  # a good member first: nothing of it is yielded
+        zf.writestr(zipfile.ZipInfo(member), _study(2))
+    iterator = iter_sources([archive])
+    with pytest.raises(SourceError) as info:
+        next(iterator)
+    message = str(info.value)
+    assert info.value.source == str(archive)
+    assert repr(member) in message and why in message
+    assert "nothing of this archive is read" in message
+
+
+@pytest.mark.parametrize("member", ["a..b/c.json", "..json", "./inner/a.json", "inner/x..json"])
+def test_dots_inside_a_name_are_not_a_parent_path(tmp_path, member):
+    archive = tmp_path / "fine.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr(member, _study(1))
+    (source,) = list(iter_sources([archive]))
+    assert source.name == f"{archive}!{member}"

@@ -210,3 +210,29 @@ def test_nct05331872_criteria_verbatim():
         " kidney disease.",
         "Any clinically significant blood coagulation disorder(s)",
     ]
+
+
+# What the seed listing pages do NOT show (read whole: shared/seeds/*.txt). They show no
+# dates (no start, completion, first-posted or last-update date), central contacts by name
+# only (no phone, no e-mail: the "Trial contacts and locations" block reads "Loading..."),
+# and no outcome time frame; NCT05331872's "About" text gives its MELD outcome's time points
+# ("at 3, 6, and 12 months after UC-MSC transplantation from baseline"). The records hold
+# exactly that, and nothing invented (docs/protocols/*.md, "Dates, time frames, contacts").
+SEED_TIME_FRAMES = {
+    "NCT05227846": [None],
+    "NCT05331872": ["Baseline, 3, 6 and 12 months after UC-MSC transplantation", None],
+}
+
+
+@pytest.mark.parametrize("nct_id", ["NCT05227846", "NCT05331872"])
+def test_seed_records_hold_no_date_or_contact_detail_the_seed_page_does_not_show(nct_id):
+    study, raw = _load(nct_id)
+    status = raw["protocolSection"]["statusModule"]
+    assert set(status) == {"overallStatus"}  # no date struct, no verified date
+    contacts = study.protocol_section.contacts_locations_module
+    for c in contacts.central_contacts:
+        assert (c.phone, c.phone_ext, c.email) == (None, None, None)
+    assert all(not site.contacts for site in study.locations)
+    outcomes = study.protocol_section.outcomes_module.primary_outcomes
+    assert [o.time_frame for o in outcomes] == SEED_TIME_FRAMES[nct_id]
+    assert not study.protocol_section.outcomes_module.secondary_outcomes

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zipfile
 
 import pytest
 from click.testing import CliRunner
@@ -54,6 +55,30 @@ def test_import_missing_path_fails(tmp_path):
     result = run("import", tmp_path / "nope.json")
     assert result.exit_code == 1
     assert "no such file or folder" in result.stderr
+
+
+def test_import_folder_without_json_fails_with_a_message(tmp_path):
+    empty = tmp_path / "downloads"
+    empty.mkdir()
+    (empty / "study.xml").write_text("<study/>")
+    result = run("import", empty)
+    assert result.exit_code == 1
+    assert f"FAILED {empty}: the folder holds no .json files" in result.stderr
+    assert f"Error: 1 file(s) failed: {empty}" in result.stderr
+    assert "0 file(s) imported" in result.stdout
+
+
+def test_import_zip_with_a_member_outside_the_archive_imports_nothing(tmp_path):
+    from trialdesk.registry.models import Trial
+
+    archive = tmp_path / "slip.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.writestr("good.json", json.dumps(make_study("NCT00000011")))
+        zf.writestr("../evil.json", json.dumps(make_study("NCT00000012")))
+    result = run("import", archive)
+    assert result.exit_code == 1
+    assert f"FAILED {archive}: refused: member '../evil.json' has a '..' part" in result.stderr
+    assert not Trial.objects.filter(nct_id__in=["NCT00000011", "NCT00000012"]).exists()
 
 
 def test_export_round_trip(batch, tmp_path):

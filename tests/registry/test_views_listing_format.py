@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import pytest
 
+from trialdesk.registry.templatetags.registry_contacts import mailto_href, tel_href
 from trialdesk.registry.templatetags.registry_labels import label, phases_label
 from trialdesk.registry.templatetags.registry_listing import (
     ages_text,
+    dates,
     enrollment_text,
     list_styles,
 )
@@ -68,3 +70,55 @@ def test_labels_are_ctgov_wording_and_unknown_codes_stay_readable():
     assert phases_label(["PHASE1", "PHASE2"]) == "Phase 1/Phase 2"
     assert label("status", "SOMETHING_NEW") == "Something new"
     assert label("status", None) == ""
+
+
+@pytest.mark.parametrize(
+    ("phone", "ext", "href"),
+    [
+        ("+86 10 6693 3333", None, "tel:+861066933333"),
+        ("+86 10 6693 3333", "12", "tel:+861066933333;ext=12"),
+        ("(024) 3974-3556", "ext 8", "tel:02439743556;ext=8"),
+        ("115", None, "tel:115"),
+        ("12", None, ""),  # too short to be a number
+        ("javascript:alert(1)", None, ""),
+        ("call the hospital", None, ""),
+        ("", None, ""),
+        (None, None, ""),
+    ],
+)
+def test_tel_href(phone, ext, href):
+    assert tel_href(phone, ext) == href
+
+
+@pytest.mark.parametrize(
+    ("email", "href"),
+    [
+        ("wangfs@example.org", "mailto:wangfs@example.org"),
+        (" a.b+trial@site.example.com ", "mailto:a.b+trial@site.example.com"),
+        ("a&b@example.org", "mailto:a%26b@example.org"),
+        ("a@example.org?bcc=x@example.org", ""),
+        ("not an address", ""),
+        ('"><script>@x', ""),
+        (None, ""),
+    ],
+)
+def test_mailto_href(email, href):
+    assert mailto_href(email) == href
+
+
+def test_dates_keep_the_registered_form_and_type():
+    from trialdesk.interop.ctgov_models import StatusModule
+
+    status = StatusModule.model_validate(
+        {
+            "startDateStruct": {"date": "2024-03", "type": "ACTUAL"},
+            "completionDateStruct": {"date": "2027-06-30", "type": "ESTIMATED"},
+            "lastUpdatePostDateStruct": {"date": "2026-10-01"},
+        }
+    )
+    assert dates(status) == (
+        {"what": "Study start", "date": "2024-03", "kind": "actual"},
+        {"what": "Study completion", "date": "2027-06-30", "kind": "estimated"},
+        {"what": "Last updated", "date": "2026-10-01", "kind": ""},
+    )
+    assert dates(None) == ()

@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from trialdesk.eligibility.patient import Patient, PatientError
+from trialdesk.eligibility.patient import Patient, PatientError, read_patient_text
 from trialdesk.eligibility.screen import (
     ELIGIBLE,
     INCOMPLETE,
@@ -44,10 +44,7 @@ def load_patient(path: str | Path, *, history_complete: bool | None = None) -> P
     from dataclasses import replace
 
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PatientError(f"{path}: cannot read: {exc.strerror}") from None
+    text = read_patient_text(path)
     data = None
     if path.suffix.lower() == ".json" or text.lstrip().startswith("{"):
         try:
@@ -65,7 +62,7 @@ def load_patient(path: str | Path, *, history_complete: bool | None = None) -> P
     else:
         from trialdesk.eligibility.plain import load_plain
 
-        patient = load_plain(path)
+        patient = load_plain(path, text)
     if history_complete is not None:
         patient = replace(patient, history_complete=history_complete)
     return patient

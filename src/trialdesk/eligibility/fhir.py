@@ -43,6 +43,7 @@ from trialdesk.eligibility.patient import (
     MedicationCourse,
     Patient,
     PatientError,
+    check_birth_date,
 )
 from trialdesk.protocol import vocabulary
 
@@ -167,7 +168,7 @@ class _Reader:
 
     def patient(self, r: Any, where: str) -> None:
         self.patient_id = r.id or self.patient_id
-        self.birth_date = _day(r.birthDate)
+        self.birth_date = check_birth_date(_day(r.birthDate), f"{where}: birthDate")
         if r.gender in ("male", "female"):
             self.sex = r.gender
         elif r.gender is not None:

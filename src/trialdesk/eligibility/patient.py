@@ -14,13 +14,29 @@ hepatic encephalopathy).
 
 from __future__ import annotations
 
+import io
+import zipfile
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from trialdesk.clinical.units import Quantity
 
-__all__ = ["Episode", "LabResult", "MedicationCourse", "Patient", "PatientError"]
+__all__ = [
+    "Episode",
+    "LabResult",
+    "MedicationCourse",
+    "Patient",
+    "PatientError",
+    "check_birth_date",
+    "read_patient_text",
+]
+
+#: What a patient file must be, for messages about files that are not.
+PATIENT_FILE_KINDS = (
+    "a FHIR R4 Bundle (JSON) or the plain patient format (JSON or YAML), as UTF-8 text"
+)
 
 
 class PatientError(ValueError):
@@ -150,3 +166,43 @@ def parse_date(value: Any, where: str) -> date | None:
         return date.fromisoformat(text[:10])
     except ValueError:
         raise PatientError(f"{where}: {value!r} is not a date (YYYY-MM-DD)") from None
+
+
+def check_birth_date(born: date | None, where: str, on: date | None = None) -> date | None:
+    """``born``, unless it lies after today or after the screening date ``on``: an error
+    naming ``where``. Nobody is screened before they are born, and a later birth date would
+    otherwise give a negative age."""
+    if born is None:
+        return None
+    today = date.today()
+    if born > today:
+        raise PatientError(
+            f"{where}: {born.isoformat()} is in the future (today is {today.isoformat()})"
+        )
+    if on is not None and born > on:
+        raise PatientError(
+            f"{where}: {born.isoformat()} is after the screening date {on.isoformat()}"
+        )
+    return born
+
+
+def read_patient_text(path: str | Path) -> str:
+    """The text of a patient file; a binary file (a zip archive, an image, any file with NUL
+    bytes or that is not UTF-8) is a :class:`PatientError` naming the file and what was
+    expected."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise PatientError(f"{path}: cannot read: {exc.strerror}") from None
+    found = None
+    if zipfile.is_zipfile(io.BytesIO(raw)):
+        found = "a zip archive"
+    elif b"\x00" in raw:
+        found = "a binary file"
+    else:
+        try:
+            return raw.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            found = f"not UTF-8 text (byte {exc.start}: 0x{raw[exc.start]:02x}; a binary file?)"
+    raise PatientError(f"{path}: {found}, not a patient file: expected {PATIENT_FILE_KINDS}")

@@ -41,7 +41,9 @@ from trialdesk.eligibility.patient import (
     MedicationCourse,
     Patient,
     PatientError,
+    check_birth_date,
     parse_date,
+    read_patient_text,
 )
 from trialdesk.protocol import vocabulary
 
@@ -67,13 +69,12 @@ _HE_GRADES = {0: None, 1: "mild", 2: "moderate", 3: "severe", 4: "severe"}
 _SEX = {"male": "male", "m": "male", "female": "female", "f": "female"}
 
 
-def load_plain(path: str | Path) -> Patient:
-    """Read a plain-format patient from a .json, .yaml or .yml file."""
+def load_plain(path: str | Path, text: str | None = None) -> Patient:
+    """Read a plain-format patient from a .json, .yaml or .yml file (``text``: its content,
+    when already read)."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except OSError as exc:
-        raise PatientError(f"{path}: cannot read: {exc.strerror}") from None
+    if text is None:
+        text = read_patient_text(path)
     try:
         data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
@@ -223,9 +224,14 @@ def patient_from_mapping(data: Any, source: str = "<patient>") -> Patient:
     history_complete = data.get("history_complete", False)
     if not isinstance(history_complete, bool):
         raise PatientError(f"{source}: history_complete: true or false")
+    screening_date = parse_date(data.get("screening_date"), f"{source}: screening_date")
     return Patient(
         id=str(data.get("id", Path(source).stem)),
-        birth_date=parse_date(data.get("birth_date"), f"{source}: birth_date"),
+        birth_date=check_birth_date(
+            parse_date(data.get("birth_date"), f"{source}: birth_date"),
+            f"{source}: birth_date",
+            screening_date,
+        ),
         age_years=age,
         sex=sex,
         labs=tuple(labs),
@@ -234,5 +240,5 @@ def patient_from_mapping(data: Any, source: str = "<patient>") -> Patient:
         absent=frozenset(absent),
         history_complete=history_complete,
         attestations=attestations,
-        screening_date=parse_date(data.get("screening_date"), f"{source}: screening_date"),
+        screening_date=screening_date,
     )

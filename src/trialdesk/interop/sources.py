@@ -6,7 +6,7 @@ import os
 import zipfile
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PureWindowsPath
 
 from trialdesk.interop.errors import SourceError
 
@@ -52,18 +52,42 @@ def _is_json_name(name: str) -> bool:
     return name.lower().endswith(".json")
 
 
+def unsafe_member_name(name: str) -> str | None:
+    """Why an archive member's name is refused (None when it is safe): an absolute path
+    (``/etc/x.json``, ``\\server\\x.json``, ``C:x.json``) or one with a ``..`` part
+    (``../x.json``, ``a\\..\\x.json``) names a place outside the archive -- the "zip slip"
+    pattern (https://security.snyk.io/research/zip-slip-vulnerability). Nothing is ever
+    extracted to disk, but such an archive was not made by an honest exporter."""
+    parts = PureWindowsPath(name)  # splits on both / and \ and knows drive letters
+    if name.startswith(("/", "\\")) or parts.drive or parts.root:
+        return "an absolute path"
+    if ".." in parts.parts:
+        return "a '..' part (a path outside the archive)"
+    return None
+
+
 def _zip_sources(archive: str) -> Iterator[Source]:
     try:
         with zipfile.ZipFile(archive) as zf:
-            members = [
-                info
-                for info in zf.infolist()
-                if not info.is_dir()
-                and _is_json_name(info.filename)
-                and not info.filename.startswith("__MACOSX/")
-            ]
+            infos = zf.infolist()
     except (OSError, zipfile.BadZipFile) as exc:
         raise SourceError(archive, f"not a readable .zip archive: {exc}") from None
+    for info in infos:
+        why = unsafe_member_name(info.filename)
+        if why is not None:
+            raise SourceError(
+                archive,
+                f"refused: member {info.filename!r} has {why}; nothing of this archive is read",
+            )
+    members = [
+        info
+        for info in infos
+        if not info.is_dir()
+        and _is_json_name(info.filename)
+        and not info.filename.startswith("__MACOSX/")
+    ]
+    if not members:
+        raise SourceError(archive, "the archive holds no .json files")
     for info in sorted(members, key=lambda i: i.filename):
         yield Source(
             f"{archive}!{info.filename}", info.file_size, _member_reader(archive, info.filename)
@@ -75,7 +99,10 @@ def iter_sources(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Source]:
     ``*.json`` members, sorted) into :class:`Source` objects.
 
     A path that does not exist raises :class:`SourceError` naming it -- checked for every
-    path before anything is yielded, so a typo fails before any work is done.
+    path before anything is yielded, so a typo fails before any work is done. A folder or
+    archive with no ``.json`` file, and an archive with a member whose name is absolute or
+    has a ``..`` part (:func:`unsafe_member_name`), raise :class:`SourceError` naming it
+    before any of its sources is yielded.
     """
     given = [os.fspath(p) for p in paths]
     for name in given:
@@ -86,6 +113,8 @@ def iter_sources(paths: Iterable[str | os.PathLike[str]]) -> Iterator[Source]:
             files = sorted(
                 p for p in Path(name).rglob("*") if p.is_file() and _is_json_name(p.name)
             )
+            if not files:
+                raise SourceError(name, "the folder holds no .json files (searched recursively)")
             for path in files:
                 yield Source(str(path), path.stat().st_size, _file_reader(str(path)))
         elif name.lower().endswith(".zip"):

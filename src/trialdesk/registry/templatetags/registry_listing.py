@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from trialdesk.interop.ctgov import Study, split_eligibility
+from trialdesk.registry.templatetags.registry_contacts import contact
 from trialdesk.registry.templatetags.registry_labels import enum_value, label
 
 
@@ -60,7 +61,7 @@ class Listing:
     central_contacts: tuple[dict[str, str], ...]
     officials: tuple[dict[str, str], ...]
     outcomes: tuple[tuple[str, tuple[dict[str, str], ...]], ...]  # (heading, outcomes)
-    dates: tuple[tuple[str, str], ...] = field(default=())
+    dates: tuple[dict[str, str], ...] = field(default=())  # see ``dates``
 
 
 def _plural(n: int, one: str, many: str) -> str:
@@ -153,16 +154,27 @@ def _criteria_list(items: list[str], style: tuple[str, str] | None) -> CriteriaL
     return CriteriaList(tuple(parsed), tag, list_type or "1")
 
 
-def _contact(c: Any) -> dict[str, str]:
-    phone = c.phone or ""
-    if phone and c.phone_ext:
-        phone = f"{phone} ext. {c.phone_ext}"
-    return {
-        "name": c.name or "",
-        "role": label("contact_role", c.role),
-        "phone": phone,
-        "email": c.email or "",
-    }
+#: The listing's "Dates" block: CT.gov's date structs, in the order CT.gov shows them.
+DATE_ROWS = (
+    ("Study start", "start_date_struct"),
+    ("Primary completion", "primary_completion_date_struct"),
+    ("Study completion", "completion_date_struct"),
+    ("First posted", "study_first_post_date_struct"),
+    ("Last updated", "last_update_post_date_struct"),
+)
+
+
+def dates(status: Any) -> tuple[dict[str, str], ...]:
+    """The registered dates (``statusModule``), each as {what, date, kind}: ``date`` as
+    registered (``2024-03`` or ``2024-03-15``), ``kind`` "actual", "estimated" or "" when
+    the record gives no type. Dates the record does not hold are left out."""
+    rows = []
+    for what, attribute in DATE_ROWS:
+        struct = getattr(status, attribute, None) if status else None
+        if struct and struct.date:
+            kind = enum_value(struct.type).lower()
+            rows.append({"what": what, "date": struct.date, "kind": kind})
+    return tuple(rows)
 
 
 def listing(study: Study) -> Listing:
@@ -259,7 +271,7 @@ def listing(study: Study) -> Listing:
             "place": ", ".join(p for p in (loc.city, loc.state, loc.country) if p),
             "status": enum_value(loc.status),
             "status_label": label("status", loc.status),
-            "contacts": tuple(_contact(c) for c in loc.contacts or []),
+            "contacts": tuple(contact(c) for c in loc.contacts or []),
         }
         for loc in (contacts.locations if contacts else None) or []
     )
@@ -281,19 +293,6 @@ def listing(study: Study) -> Listing:
                     for o in group
                 )
                 outcome_groups.append((heading + ("s" if len(rows) > 1 else ""), rows))
-
-    dates = []
-    if status:
-        for what, struct in (
-            ("Start date", status.start_date_struct),
-            ("Primary completion", status.primary_completion_date_struct),
-            ("Study completion", status.completion_date_struct),
-        ):
-            if struct and struct.date:
-                kind = enum_value(struct.type)
-                dates.append(
-                    (what, f"{struct.date}{' (estimated)' if kind == 'ESTIMATED' else ''}")
-                )
 
     overall = status.overall_status if status else None
     return Listing(
@@ -327,7 +326,7 @@ def listing(study: Study) -> Listing:
         arms=arms,
         sites=sites,
         central_contacts=tuple(
-            _contact(c) for c in (contacts.central_contacts if contacts else None) or []
+            contact(c) for c in (contacts.central_contacts if contacts else None) or []
         ),
         officials=tuple(
             {
@@ -338,5 +337,5 @@ def listing(study: Study) -> Listing:
             for o in (contacts.overall_officials if contacts else None) or []
         ),
         outcomes=tuple(outcome_groups),
-        dates=tuple(dates),
+        dates=dates(status),
     )
