@@ -83,6 +83,7 @@ TEMPLATES = [
 ]
 
 WSGI_APPLICATION = "trialdesk.web.wsgi.application"
+CSRF_FAILURE_VIEW = "trialdesk.web.errors.csrf_failure"
 
 
 def _database() -> dict:
