@@ -179,3 +179,24 @@ def test_a_key_written_meanwhile_by_another_process_is_kept(tmp_path, monkeypatc
     monkeypatch.setattr(os, "link", other_process_first)
     assert read_or_create_key_file(path) == STRONG_KEY
     assert sorted(p.name for p in tmp_path.iterdir()) == [KEY_FILE_NAME]
+
+
+# --- production settings -------------------------------------------------------------------
+
+
+def test_production_settings_need_allowed_hosts(tmp_path):
+    code, stderr = settings_of(tmp_path, module="trialdesk.web.settings_production")
+    assert code != 0
+    assert "TRIALDESK_ALLOWED_HOSTS is not set" in stderr
+
+
+def test_production_settings_force_debug_off(tmp_path):
+    code, values = settings_of(
+        tmp_path,
+        module="trialdesk.web.settings_production",
+        TRIALDESK_ALLOWED_HOSTS="trials.example.org, www.trials.example.org",
+        TRIALDESK_DEBUG="1",
+    )
+    assert code == 0, values
+    assert values["DEBUG"] is False
+    assert values["ALLOWED_HOSTS"] == ["trials.example.org", "www.trials.example.org"]
