@@ -83,7 +83,18 @@ def test_every_response_has_csp_and_security_headers(seed_trials, url):
 
 @pytest.mark.parametrize("url", PAGES)
 def test_pages_keep_to_the_policy(seed_trials, url):
-    response = Client(raise_request_exception=False).get(url)
+    assert_keeps_to_the_policy(url, Client(raise_request_exception=False).get(url))
+
+
+def test_prescreener_result_page_keeps_to_the_policy(seed_trials):
+    """The page the prescreener answers with (every question left unanswered)."""
+    url = "/trials/NCT05227846/check"
+    response = Client(raise_request_exception=False).post(url, {})
+    assert response.status_code == 200
+    assert_keeps_to_the_policy(url, response)
+
+
+def assert_keeps_to_the_policy(url, response):
     parser = InlineCode()
     parser.feed(response.content.decode())
     assert parser.style_attributes == [], f"{url}: style attributes are blocked by the CSP"
