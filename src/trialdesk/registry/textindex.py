@@ -228,12 +228,29 @@ class TextIndex:
     def top(self, searcher, query, offset: int, limit: int) -> tuple[np.ndarray, np.ndarray, int]:
         """(ids, scores) of the matches ranked ``offset`` to ``offset + limit``, and the exact
         number of matches. Equal scores keep Tantivy's order (segment, then document), the
-        same for every page of one index state."""
-        result = searcher.search(query, limit, count=True, offset=offset)
+        same for every page of one index state.
+
+        Tantivy's top-docs collector reserves room for ``offset + limit`` hits before it
+        reads any (page 2147483648 asked for ~687 GB and aborted the process, issue 15), so
+        neither reaches it unbounded: ``limit`` is capped at the documents in the index, and
+        past the first page the matches are counted first; an ``offset`` at or beyond them
+        returns no hits without a ranked search (the ranked search then needs no count, so
+        Tantivy may skip blocks that cannot reach the page).
+        """
+        if offset < 0 or limit < 1:
+            raise ValueError(f"offset must be >= 0 and limit >= 1, got {offset} and {limit}")
+        limit = min(limit, max(1, searcher.num_docs))
+        if offset:
+            total = int(searcher.search(query, 1, count=True).count)
+            if offset >= total:
+                return np.zeros(0, np.int64), np.zeros(0), total
+            result = searcher.search(query, min(limit, total - offset), count=False, offset=offset)
+        else:
+            result = searcher.search(query, limit, count=True)
+            total = int(result.count)
         hits = result.hits
         ids = searcher.fast_field_values("id", [h[1] for h in hits]) if hits else []
-        return (np.array(ids, dtype=np.int64), np.array([h[0] for h in hits], np.float64),
-                int(result.count))  # fmt: skip
+        return np.array(ids, dtype=np.int64), np.array([h[0] for h in hits], np.float64), total
 
 
 def index_error(exc: BaseException) -> bool:
