@@ -21,22 +21,15 @@ import sys
 from pathlib import Path
 
 import pytest
-from django.db import connection
+from engines import ENGINES, route
 
-from conftest import seed_record_paths
-from trialdesk.registry import fastsearch, textindex
-from trialdesk.registry import search as registry_search
-from trialdesk.registry.importer import import_paths
+from trialdesk.registry import textindex
 from trialdesk.registry.search import MAX_PAGE, MAX_PER_PAGE, SearchError, SearchQuery, search
 
 pytestmark = pytest.mark.django_db
 
 BEIJING = "NCT05227846"
 HANOI = "NCT05331872"
-ON_POSTGRESQL = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
-#: The engines of this database: the PostgreSQL run has one, SQLite three.
-ENGINES = ["postgresql"] if ON_POSTGRESQL else ["tantivy", "fts5", "sql"]
-
 BAD_PAGES = ["2147483648", "99999999999999999999", "9" * 5000, str(MAX_PAGE + 1), "-1",
              "0", "abc", "1.5", "1e3", "0x10"]  # fmt: skip
 BAD_PER_PAGES = ["0", "-5", str(MAX_PER_PAGE + 1), "2147483648", "99999999999999999999",
@@ -46,29 +39,7 @@ QUERIES = ["text=stem", "text=cirrhosis", "text=cirrhosis&status=RECRUITING", ""
 
 @pytest.fixture(params=ENGINES)
 def engine(request, monkeypatch, db):
-    """Route searches to one engine and import the seed trials (the Tantivy index is made
-    afresh and follows the import); yields the engine's name and the Tantivy answers."""
-    name = request.param
-    assert (connection.vendor == "postgresql") == (name == "postgresql")
-    calls = {"name": name, "tantivy": 0}
-    if name in ("fts5", "sql"):
-        monkeypatch.setattr(textindex, "ENABLED", False)
-    monkeypatch.setattr(registry_search, "FAST_INDEX", name != "sql")
-    if name == "tantivy":
-        textindex.forget(connection, remove=True)
-        real = fastsearch._ranked_by_text_index
-
-        def spy(*args, **kwargs):
-            out = real(*args, **kwargs)
-            calls["tantivy"] += out is not None
-            return out
-
-        monkeypatch.setattr(fastsearch, "_ranked_by_text_index", spy)
-    report = import_paths(seed_record_paths())
-    assert report.ok, report.summary()
-    yield calls
-    if name == "tantivy":
-        textindex.forget(connection, remove=True)
+    yield from route(request.param, monkeypatch)
 
 
 def _json(client, url: str, status: int):

@@ -104,7 +104,10 @@ class TrialFilters(Schema):
 
     text: str | None = Field(
         None,
-        description='Full text: words, "a phrase", OR, -exclude.',
+        description=(
+            'Full text: words, "a phrase", OR, -exclude. An identifier (NCT05227846, '
+            "the organisation's study id, a secondary id) finds its trial."
+        ),
         json_schema_extra={"example": "cirrhosis"},
     )
     q: str | None = Field(

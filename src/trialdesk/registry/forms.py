@@ -67,13 +67,17 @@ class ChoiceListField(forms.CharField):
 
 
 class TrialSearchForm(forms.Form):
-    """Search filters, as GET parameters. All optional; empty lists every trial."""
+    """Search filters, as GET parameters. All optional; empty lists every trial.
+
+    ``q`` is accepted as another name for ``text`` (moved into it before validation); a
+    ``q`` and a ``text`` that differ are an error on ``text``.
+    """
 
     text = forms.CharField(
         required=False,
         max_length=500,
         label="Search",
-        help_text='Words, "a phrase", OR, -exclude. Searches titles, conditions, treatments, summaries and criteria.',
+        help_text='Words, "a phrase", OR, -exclude. Searches titles, conditions, treatments, summaries, criteria and identifiers (e.g. NCT05227846).',
         widget=forms.TextInput(attrs={"type": "search", "placeholder": "e.g. cirrhosis"}),
     )
     status = ChoiceListField(

@@ -15,8 +15,10 @@ from trialdesk.registry import PHASE_BITS, geo
 from trialdesk.registry.query import SearchQuery, age_days
 from trialdesk.registry.textquery import TextQuery, _clean_words, _fts5_string
 
-#: FTS5 column weights for bm25, in the column order of the FTS table (migration 0002).
-BM25_WEIGHTS = (10.0, 8.0, 8.0, 4.0, 3.0, 2.0, 1.0)
+#: FTS5 column weights for bm25, in the column order of the FTS table (migration 0011):
+#: titles, acronym, conditions, interventions, summary, criteria, identifiers (an NCT id or
+#: a study id typed in the search box weighs as much as the title).
+BM25_WEIGHTS = (10.0, 8.0, 8.0, 4.0, 3.0, 2.0, 1.0, 10.0)
 
 _SELECT_COLUMNS = "t.id, t.nct_id, t.brief_title, t.overall_status, t.phases, t.conditions_text"
 #: SQLite looks candidates up in the narrow covering index, not in the wide table rows.
