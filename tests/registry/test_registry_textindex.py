@@ -211,8 +211,12 @@ def test_the_index_reads_the_fts5_columns_in_the_order_of_the_weights():
     not imported by code): they must stay the same, in the order of ``BM25_WEIGHTS``."""
     import importlib
 
-    fulltext = importlib.import_module("trialdesk.registry.migrations.0002_fulltext")
+    fulltext = importlib.import_module("trialdesk.registry.migrations.0011_identifiers_text")
     assert textindex.TEXT_FIELDS == fulltext.FTS_COLUMNS
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT name FROM pragma_table_info('registry_trial_fts') ORDER BY cid")
+        assert tuple(r[0] for r in cursor.fetchall()) == textindex.TEXT_FIELDS
+    assert len(registry_search.BM25_WEIGHTS) == len(textindex.TEXT_FIELDS)
 
 
 def _agrees_with_fts5(monkeypatch) -> None:

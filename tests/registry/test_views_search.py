@@ -112,16 +112,21 @@ def test_location_search_shows_nearest_site_distance(client, seed_trials, page_t
         ("status=BOGUS", "status", "BOGUS is not one of"),
         ("phase=PHASE9", "phase", "PHASE9 is not one of"),
         ("study_type=NOPE", "study_type", "Select a valid choice."),
-        ("page=0", "page", ""),
-        ("page=x", "page", ""),
-        ("per_page=1000", "per_page", ""),
+        ("page=0", "page", "page must be a whole number from 1 to 1,000,000."),
+        ("page=x", "page", "page must be a whole number from 1 to 1,000,000."),
+        ("per_page=1000", "per_page", "per_page must be a whole number from 1 to 100."),
     ],
 )
 def test_invalid_filters_show_a_form_error_not_a_500(client, seed_trials, query, field, message):
     html = get(client, query, status=400)
-    assert "Please correct the highlighted filter" in html
     assert shown_trials(html) == []
-    if field not in ("page", "per_page"):  # hidden fields: only the summary error shows
+    if field in ("page", "per_page"):  # hidden fields: the message stands above the form
+        block = re.search(r'<div class="form-errors" role="alert" id="paging-errors">(.*?)</div>',
+                          html, re.S)  # fmt: skip
+        assert block and message in block.group(1)
+        assert "Please correct the highlighted filter" not in html
+    else:
+        assert "Please correct the highlighted filter" in html
         error_block = re.search(
             rf'<ul class="errorlist" id="id_{field}_error"[^>]*>(.*?)</ul>', html, re.S
         )

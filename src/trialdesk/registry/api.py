@@ -14,6 +14,7 @@ Swagger UI files bundled in the installed django-ninja package.
 
 from __future__ import annotations
 
+import logging
 import mimetypes
 import re
 from pathlib import Path
@@ -28,7 +29,7 @@ from ninja.openapi.docs import DocsBase
 
 from trialdesk.registry.forms import TrialSearchForm
 from trialdesk.registry.models import Trial
-from trialdesk.registry.search import MAX_PER_PAGE, SearchError, search
+from trialdesk.registry.search import MAX_PAGE, MAX_PER_PAGE, SearchError, search
 
 NCT_ID = re.compile(r"^NCT\d{8}$")
 
@@ -58,6 +59,23 @@ api = NinjaAPI(
     openapi_url="/openapi.json",
 )
 
+
+@api.exception_handler(Exception)
+def internal_error(request: HttpRequest, exc: Exception) -> HttpResponse:
+    """Any unexpected failure answers JSON (HTTP 500) without a traceback, whatever DEBUG
+    says (django-ninja's default sends a plain-text traceback under DEBUG); the traceback
+    goes to the ``django.request`` log, as Django logs a failing page."""
+    logging.getLogger("django.request").error(
+        "Internal Server Error: %s",
+        request.path,
+        exc_info=exc,
+        extra={"status_code": 500, "request": request},
+    )
+    return api.create_response(
+        request, {"detail": "Internal server error: the request was not answered."}, status=500
+    )
+
+
 _ASSET_DIR = Path(ninja.__file__).resolve().parent / "static" / "ninja"
 _ASSETS = frozenset(
     {"swagger-ui-bundle.js", "swagger-ui-init.js", "swagger-ui.css", "favicon.svg", "favicon.png"}
@@ -86,8 +104,16 @@ class TrialFilters(Schema):
 
     text: str | None = Field(
         None,
-        description='Full text: words, "a phrase", OR, -exclude.',
+        description=(
+            'Full text: words, "a phrase", OR, -exclude. An identifier (NCT05227846, '
+            "the organisation's study id, a secondary id) finds its trial."
+        ),
         json_schema_extra={"example": "cirrhosis"},
+    )
+    q: str | None = Field(
+        None,
+        description="Another name for text (give one of them, or both the same).",
+        json_schema_extra={"example": "NCT05227846"},
     )
     status: str | None = Field(
         None,
@@ -122,7 +148,15 @@ class TrialFilters(Schema):
     within_km: float | None = Field(
         None, description="Keep trials with a site this close to near/near_city (km, > 0)."
     )
-    page: int = Field(1, ge=1, description="Page number, from 1.")
+    page: int = Field(
+        1,
+        ge=1,
+        le=MAX_PAGE,
+        description=(
+            "Page number, from 1. A page past the last one has no results "
+            "(total and pages still say where the results end)."
+        ),
+    )
     per_page: int = Field(20, ge=1, le=MAX_PER_PAGE, description="Results per page.")
 
 

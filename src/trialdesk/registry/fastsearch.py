@@ -59,7 +59,7 @@ def run(query, plan, index: FilterIndex, cursor, origin) -> tuple[list[Any], int
       page is certain; the total is counted (no filters) or taken from the match ids;
     - a condition filter alone (no ranking text): the match ids in NCT order.
     """
-    offset, limit = (query.page - 1) * query.per_page, query.per_page
+    offset, limit = query.offset, query.per_page
     chosen_scores: np.ndarray | None = None
     ranked = _ranked_by_text_index(query, plan, index, cursor, origin) if plan.ranked else None
     if ranked is not None:
@@ -92,8 +92,12 @@ def run(query, plan, index: FilterIndex, cursor, origin) -> tuple[list[Any], int
                     [plan.fts_expr],
                 )
                 total = cursor.fetchone()[0]
-            chosen, chosen_scores = _top(cursor, plan.fts_expr, index, allowed, offset + limit)
-            chosen, chosen_scores = chosen[offset:], chosen_scores[offset:]
+            if offset >= total:  # past the last page: nothing to rank (nor an unbounded LIMIT)
+                chosen, chosen_scores = np.zeros(0, np.int64), np.zeros(0)
+            else:
+                k = min(offset + limit, total)
+                chosen, chosen_scores = _top(cursor, plan.fts_expr, index, allowed, k)
+                chosen, chosen_scores = chosen[offset:], chosen_scores[offset:]
     elif plan.fts_expr:
         positions = np.sort(index.positions(_match_ids(cursor, plan.fts_expr)))
         if allowed is not None:
@@ -102,10 +106,11 @@ def run(query, plan, index: FilterIndex, cursor, origin) -> tuple[list[Any], int
     else:
         positions = np.flatnonzero(allowed) if allowed is not None else None
         total = len(positions) if positions is not None else index.size
+        start = min(offset, total)
         chosen = (
-            positions[offset : offset + limit]
+            positions[start : start + limit]
             if positions is not None
-            else np.arange(offset, min(offset + limit, index.size))
+            else np.arange(start, min(start + limit, total))
         )
     return _rows(cursor, index.ids[chosen], chosen_scores), total
 
@@ -148,8 +153,7 @@ def _ranked_by_text_index(query, plan, index: FilterIndex, cursor, origin):
         if filters:
             occur = text_index.tantivy.Occur
             tq = text_index.tantivy.Query.boolean_query([(occur.Must, f) for f in (tq, *filters)])
-        offset = (query.page - 1) * query.per_page
-        return text_index.top(searcher, tq, offset, query.per_page)
+        return text_index.top(searcher, tq, query.offset, query.per_page)
     except BaseException as exc:  # e.g. damaged index files
         if not textindex.index_error(exc):
             raise

@@ -14,6 +14,7 @@ from typing import Any
 from django import forms
 
 from trialdesk.registry.search import (
+    MAX_PAGE,
     MAX_PER_PAGE,
     PHASES,
     STATUSES,
@@ -31,6 +32,13 @@ MAX_AGE_YEARS = 150.0
 
 def _choices(table: str, codes: tuple[str, ...], anything: str) -> list[tuple[str, str]]:
     return [("", anything)] + [(code, label(table, code)) for code in codes]
+
+
+def _paging_messages(name: str, highest: int) -> dict[str, str]:
+    """One message for every way a paging value can be wrong (not a number, too small, too
+    large): what is allowed, naming the parameter (the fields are hidden)."""
+    message = f"{name} must be a whole number from 1 to {highest:,}."
+    return {"invalid": message, "min_value": message, "max_value": message}
 
 
 class ChoiceListField(forms.CharField):
@@ -59,13 +67,17 @@ class ChoiceListField(forms.CharField):
 
 
 class TrialSearchForm(forms.Form):
-    """Search filters, as GET parameters. All optional; empty lists every trial."""
+    """Search filters, as GET parameters. All optional; empty lists every trial.
+
+    ``q`` is accepted as another name for ``text`` (moved into it before validation); a
+    ``q`` and a ``text`` that differ are an error on ``text``.
+    """
 
     text = forms.CharField(
         required=False,
         max_length=500,
         label="Search",
-        help_text='Words, "a phrase", OR, -exclude. Searches titles, conditions, treatments, summaries and criteria.',
+        help_text='Words, "a phrase", OR, -exclude. Searches titles, conditions, treatments, summaries, criteria and identifiers (e.g. NCT05227846).',
         widget=forms.TextInput(attrs={"type": "search", "placeholder": "e.g. cirrhosis"}),
     )
     status = ChoiceListField(
@@ -113,16 +125,58 @@ class TrialSearchForm(forms.Form):
         label="Within (km)",
         widget=forms.NumberInput(attrs={"min": 1, "step": "any", "inputmode": "decimal"}),
     )
-    page = forms.IntegerField(required=False, min_value=1, widget=forms.HiddenInput)
+    page = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=MAX_PAGE,
+        widget=forms.HiddenInput,
+        error_messages=_paging_messages("page", MAX_PAGE),
+    )
     per_page = forms.IntegerField(
-        required=False, min_value=1, max_value=MAX_PER_PAGE, widget=forms.HiddenInput
+        required=False,
+        min_value=1,
+        max_value=MAX_PER_PAGE,
+        widget=forms.HiddenInput,
+        error_messages=_paging_messages("per_page", MAX_PER_PAGE),
     )
 
     #: The fields shown on the search page (country/city/page come from links).
     visible = ("text", "condition", "status", "phase", "study_type", "sex", "age")
     location_fields = ("near_city", "near", "within_km")
+    #: Paging parameters: hidden, their errors are shown above the form.
+    paging_fields = ("page", "per_page")
+
+    def __init__(self, data=None, *args: Any, **kwargs: Any) -> None:
+        # ``q`` (the name most search sites use) is an alias of ``text``: moved into
+        # ``text`` here, so the form shows it in the search box and never renders ``q``.
+        self.conflicting_q = False
+        if data is not None and "q" in data:
+            q = (data.get("q") or "").strip()
+            text = (data.get("text") or "").strip()
+            data = data.copy()
+            del data["q"]
+            if q and text and q != text:
+                self.conflicting_q = True
+            elif q:
+                data["text"] = q
+        super().__init__(data, *args, **kwargs)
+
+    @property
+    def filter_errors(self) -> dict[str, Any]:
+        """The errors of the search filters (not of the paging parameters), by field."""
+        return {k: v for k, v in self.errors.items() if k not in self.paging_fields}
+
+    @property
+    def paging_errors(self) -> list[str]:
+        """The errors of ``page`` and ``per_page`` (hidden fields), for the page's top."""
+        return [str(e) for name in self.paging_fields for e in self.errors.get(name, ())]
 
     def clean_text(self) -> str:
+        if self.conflicting_q:
+            raise forms.ValidationError(
+                "Give the search words once: q is another name for text, and they differ.",
+                code="conflict",
+            )
         return (self.cleaned_data.get("text") or "").strip()
 
     def clean_age(self) -> float | None:

@@ -2,9 +2,10 @@
 
 ``Trial.record`` keeps the full study JSON exactly as imported (what the listing shows and
 ``trialdesk registry export`` writes back); the other columns are a flattened copy of the
-fields the site filters, sorts and indexes on. ``conditions_text``, ``interventions_text``
-and ``criteria_text`` are the denormalised text the full-text index reads (see
-``migrations/0002_fulltext.py``: an FTS5 table on SQLite, a generated tsvector on PostgreSQL).
+fields the site filters, sorts and indexes on. ``conditions_text``, ``interventions_text``,
+``criteria_text`` and ``identifiers_text`` are the denormalised text the full-text index
+reads (see ``migrations/0002_fulltext.py`` and ``0011_identifiers_text.py``: an FTS5 table on
+SQLite, a generated tsvector on PostgreSQL).
 """
 
 from __future__ import annotations
@@ -78,6 +79,9 @@ class Trial(_AtomicSave, models.Model):
     interventions_text = models.TextField(blank=True, default="")
     #: eligibilityModule.eligibilityCriteria, as registered.
     criteria_text = models.TextField(blank=True, default="")
+    #: NCT id, merged NCT ids, organisation's study id, secondary ids, one per line
+    #: (``parsing.identifiers``): typed in the search box, any of them finds the trial.
+    identifiers_text = models.TextField(blank=True, default="")
     #: The full study JSON as imported.
     record = models.JSONField()
     #: SHA-256 of the canonical JSON of ``record``: re-imports of an equal record are skipped.

@@ -44,6 +44,7 @@ TRIAL_COLUMNS = (
     "conditions_text",
     "interventions_text",
     "criteria_text",
+    "identifiers_text",
     "record",
     "record_hash",
     "source",
@@ -230,6 +231,17 @@ def _value(member) -> str:
     return member.value if member is not None else ""
 
 
+def identifiers(ident) -> list[str]:
+    """A study's identifiers, for the full-text index (``Trial.identifiers_text``): its
+    NCT id, older NCT ids merged into it, the organisation's study id and the secondary
+    ids, each once, in that order (``ident`` is the record's identification module)."""
+    found = [ident.nct_id, *(ident.nct_id_aliases or ())]
+    if ident.org_study_id_info is not None:
+        found.append(ident.org_study_id_info.id or "")
+    found += [s.id or "" for s in ident.secondary_id_infos or ()]
+    return list(dict.fromkeys(i.strip() for i in found if i and i.strip()))
+
+
 #: Where latitude and longitude sit in a site row of ``_trial_row``.
 SITE_LAT, SITE_LON = 6, 7
 
@@ -274,6 +286,7 @@ def _trial_row(study, text: str, source: str) -> tuple[list[Any], list, list, li
         "\n".join(conditions),
         "\n".join(i.name or "" for i in interventions),
         (elig.eligibility_criteria or "") if elig is not None else "",
+        "\n".join(identifiers(ident)),
         text,
         hashlib.sha256(text.encode("utf-8")).hexdigest(),
         source,

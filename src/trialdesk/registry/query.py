@@ -34,6 +34,14 @@ STUDY_TYPES = ("EXPANDED_ACCESS", "INTERVENTIONAL", "OBSERVATIONAL")
 SEXES = ("FEMALE", "MALE", "ALL")
 PHASES = tuple(PHASE_BITS)
 MAX_PER_PAGE = 100
+#: Highest page number accepted. At ``MAX_PER_PAGE`` that is 100 million results, beyond any
+#: registry (ClinicalTrials.gov holds about 560,000 studies), and it keeps the offset
+#: ``(page - 1) * per_page`` far inside a 64-bit integer, whatever the engine. A page past
+#: the last one (but within this bound) is an empty page with the true total; every engine
+#: also stops at its match count itself (``textindex.TextIndex.top``, ``fastsearch.run``,
+#: ``sqlplan._Plan``), so no offset beyond the matches reaches a collector (issue 15: page
+#: 2147483648 made Tantivy allocate ~687 GB and abort the server).
+MAX_PAGE = 1_000_000
 #: Days per year used for ages, both for the patient's age and the trials' limits.
 DAYS_PER_YEAR = 365.25
 
@@ -53,6 +61,16 @@ def _as_tuple(value: Any) -> tuple[str, ...]:
     if isinstance(value, str):
         return tuple(v.strip() for v in value.split(",") if v.strip())
     return tuple(value)
+
+
+def _whole(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _short(value: Any) -> str:
+    """``repr(value)``, cut to 40 characters (a rejected value may be thousands of digits)."""
+    text = repr(value) if not _whole(value) or abs(value) < 10**40 else "a larger number"
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 @dataclass(frozen=True)
@@ -130,12 +148,20 @@ class SearchQuery:
                     f"within_km must be a distance in km above 0 and at most 20050, "
                     f"got {self.within_km!r}"
                 )
-        if not (isinstance(self.page, int) and self.page >= 1):
-            raise SearchError(f"page must be a whole number >= 1, got {self.page!r}")
-        if not (isinstance(self.per_page, int) and 1 <= self.per_page <= MAX_PER_PAGE):
+        if not (_whole(self.page) and 1 <= self.page <= MAX_PAGE):
             raise SearchError(
-                f"per_page must be a whole number from 1 to {MAX_PER_PAGE}, got {self.per_page!r}"
+                f"page must be a whole number from 1 to {MAX_PAGE:,}, got {_short(self.page)}"
             )
+        if not (_whole(self.per_page) and 1 <= self.per_page <= MAX_PER_PAGE):
+            raise SearchError(
+                f"per_page must be a whole number from 1 to {MAX_PER_PAGE}, "
+                f"got {_short(self.per_page)}"
+            )
+
+    @property
+    def offset(self) -> int:
+        """How many results come before this page: ``(page - 1) * per_page``."""
+        return (self.page - 1) * self.per_page
 
     @property
     def has_location(self) -> bool:

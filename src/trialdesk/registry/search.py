@@ -23,7 +23,7 @@ This module is the public entry: it runs ``search`` and builds its results (``Se
 ``SearchHit``, ``Site``), and re-exports the pieces, which live in
 
 - ``query``: ``SearchQuery``, its validation, ``SearchError``, ``STATUSES``, ``PHASES``,
-  ``MAX_PER_PAGE``, ``age_days``;
+  ``MAX_PAGE``, ``MAX_PER_PAGE``, ``age_days``;
 - ``textquery``: ``parse_text``, ``TextQuery``, ``Term``, ``STOP_WORDS``;
 - ``places``: ``locations_tree``, ``cities``, ``resolve_city`` and the per-registry-state
   cache ``_cached``;
@@ -54,6 +54,7 @@ from trialdesk.registry.places import (
 )
 from trialdesk.registry.query import (
     DAYS_PER_YEAR,
+    MAX_PAGE,
     MAX_PER_PAGE,
     PHASES,
     SEXES,
@@ -86,6 +87,7 @@ __all__ = [
     "BM25_WEIGHTS",
     "DAYS_PER_YEAR",
     "FTS_PROBE_COST",
+    "MAX_PAGE",
     "MAX_PER_PAGE",
     "PHASES",
     "PROBE_CAP",
@@ -215,7 +217,7 @@ def search(query: SearchQuery) -> SearchPage:
         place = resolve_city(query.near_city)
         origin = (place.lat, place.lon)
     plan = _Plan(query, text, origin, vendor)
-    offset = (query.page - 1) * query.per_page
+    offset = query.offset
     if vendor == "sqlite" and not (query.country or query.city) and FAST_INDEX:
         from trialdesk.registry import fastsearch, filterindex
 

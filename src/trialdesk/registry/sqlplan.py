@@ -15,8 +15,10 @@ from trialdesk.registry import PHASE_BITS, geo
 from trialdesk.registry.query import SearchQuery, age_days
 from trialdesk.registry.textquery import TextQuery, _clean_words, _fts5_string
 
-#: FTS5 column weights for bm25, in the column order of the FTS table (migration 0002).
-BM25_WEIGHTS = (10.0, 8.0, 8.0, 4.0, 3.0, 2.0, 1.0)
+#: FTS5 column weights for bm25, in the column order of the FTS table (migration 0011):
+#: titles, acronym, conditions, interventions, summary, criteria, identifiers (an NCT id or
+#: a study id typed in the search box weighs as much as the title).
+BM25_WEIGHTS = (10.0, 8.0, 8.0, 4.0, 3.0, 2.0, 1.0, 10.0)
 
 _SELECT_COLUMNS = "t.id, t.nct_id, t.brief_title, t.overall_status, t.phases, t.conditions_text"
 #: SQLite looks candidates up in the narrow covering index, not in the wide table rows.
@@ -164,22 +166,31 @@ class _Plan:
             )
             params.extend(self.check_params)
         where = " WHERE " + " AND ".join(conds) if conds else ""
-        cursor.execute(
-            f"SELECT {_SELECT_COLUMNS}, NULL FROM registry_trial t{where} "
-            "ORDER BY t.nct_id LIMIT %s OFFSET %s",
-            [*params, self.query.per_page, offset],
-        )
-        rows = cursor.fetchall()
+        # Counted first, so that a page past the last one reads no rows.
         cap = max(count_cap, offset + self.query.per_page)
         cursor.execute(
             f"SELECT COUNT(*) FROM (SELECT 1 FROM registry_trial t{where} LIMIT %s) c",
             [*params, cap + 1],
         )
-        total = cursor.fetchone()[0]
-        return rows, min(total, cap), total <= cap
+        counted = cursor.fetchone()[0]
+        total = min(counted, cap)
+        rows = []
+        if offset < total:
+            cursor.execute(
+                f"SELECT {_SELECT_COLUMNS}, NULL FROM registry_trial t{where} "
+                "ORDER BY t.nct_id LIMIT %s OFFSET %s",
+                [*params, self.query.per_page, offset],
+            )
+            rows = cursor.fetchall()
+        return rows, total, counted <= cap
 
     def run_windowed(self, cursor, offset: int):
-        """Text and/or distance: one statement yields the page and ``COUNT(*) OVER ()``."""
+        """Text and/or distance: one statement yields the page and ``COUNT(*) OVER ()``.
+
+        An ``offset`` past the matches (a page past the last one; ``query.MAX_PAGE`` bounds
+        it) returns no rows: SQLite and PostgreSQL skip rows as they read them and size no
+        buffer by the offset, so it costs one pass over the matches; they are then counted.
+        """
         if self.vendor == "postgresql":
             sql, params = self._postgresql()
         else:

@@ -10,7 +10,8 @@ searches without a country or city filter use this index; FTS5 stays the engine 
 The index lives in a folder beside the database file (``<database>.text-index``; a
 per-process temporary folder for an in-memory database). One document per trial holds
 
-- the seven FTS5 text columns, each boosted by its FTS5 ``bm25`` weight
+- the eight FTS5 text columns (titles, acronym, conditions, treatments, summary, criteria,
+  identifiers), each boosted by its FTS5 ``bm25`` weight
   (``sqlplan.BM25_WEIGHTS``), split as FTS5 splits (runs of Unicode letters and digits),
   lower-cased, folded to ASCII and stemmed with Snowball English (as PostgreSQL stems);
 - the filter values: status, study type, sex, phase bits, age limits in days (open ends
@@ -46,6 +47,7 @@ registry's vocabulary both find the same trials (120 random queries compared).
 from __future__ import annotations
 
 import atexit
+import fcntl
 import logging
 import os
 import shutil
@@ -60,7 +62,9 @@ from trialdesk.registry.sqlplan import BM25_WEIGHTS
 
 log = logging.getLogger(__name__)
 
-#: The FTS5 table's columns (migrations/0002_fulltext.py), in the order of BM25_WEIGHTS.
+#: The FTS5 table's columns (migrations/0011_identifiers_text.py), in the order of
+#: BM25_WEIGHTS. An index folder made with other fields does not open (Tantivy: "the schema
+#: does not match"): FTS5 answers until a rebuild (the next import, or ``registry reindex``).
 TEXT_FIELDS = (
     "brief_title",
     "official_title",
@@ -69,6 +73,7 @@ TEXT_FIELDS = (
     "interventions_text",
     "brief_summary",
     "criteria_text",
+    "identifiers_text",
 )
 BOOSTS = dict(zip(TEXT_FIELDS, (float(w) for w in BM25_WEIGHTS), strict=True))
 ANALYZER = "trialdesk_text"
@@ -111,7 +116,20 @@ class TextIndex:
         self.schema = builder.build()
         path.mkdir(parents=True, exist_ok=True)
         created = not tantivy.Index.exists(str(path))
-        self.index = tantivy.Index(self.schema, path=str(path), reuse=True)
+        try:
+            self.index = tantivy.Index(self.schema, path=str(path), reuse=True)
+        except ValueError as exc:
+            if "schema does not match" not in str(exc):
+                raise
+            # Made by a trialdesk with other fields (migration 0011 added the identifiers).
+            # The index is derived data: start a new one, which the next import (or a
+            # reindex) fills; meanwhile it is not current and FTS5 answers.
+            refuse_if_locked(path)
+            log.warning("text index %s has other fields (%s): starting a new one", path, exc)
+            shutil.rmtree(path)
+            path.mkdir(parents=True)
+            created = True
+            self.index = tantivy.Index(self.schema, path=str(path), reuse=True)
         self.index.register_tokenizer(
             ANALYZER,
             tantivy.TextAnalyzerBuilder(tantivy.Tokenizer.simple())
@@ -228,12 +246,29 @@ class TextIndex:
     def top(self, searcher, query, offset: int, limit: int) -> tuple[np.ndarray, np.ndarray, int]:
         """(ids, scores) of the matches ranked ``offset`` to ``offset + limit``, and the exact
         number of matches. Equal scores keep Tantivy's order (segment, then document), the
-        same for every page of one index state."""
-        result = searcher.search(query, limit, count=True, offset=offset)
+        same for every page of one index state.
+
+        Tantivy's top-docs collector reserves room for ``offset + limit`` hits before it
+        reads any (page 2147483648 asked for ~687 GB and aborted the process, issue 15), so
+        neither reaches it unbounded: ``limit`` is capped at the documents in the index, and
+        past the first page the matches are counted first; an ``offset`` at or beyond them
+        returns no hits without a ranked search (the ranked search then needs no count, so
+        Tantivy may skip blocks that cannot reach the page).
+        """
+        if offset < 0 or limit < 1:
+            raise ValueError(f"offset must be >= 0 and limit >= 1, got {offset} and {limit}")
+        limit = min(limit, max(1, searcher.num_docs))
+        if offset:
+            total = int(searcher.search(query, 1, count=True).count)
+            if offset >= total:
+                return np.zeros(0, np.int64), np.zeros(0), total
+            result = searcher.search(query, min(limit, total - offset), count=False, offset=offset)
+        else:
+            result = searcher.search(query, limit, count=True)
+            total = int(result.count)
         hits = result.hits
         ids = searcher.fast_field_values("id", [h[1] for h in hits]) if hits else []
-        return (np.array(ids, dtype=np.int64), np.array([h[0] for h in hits], np.float64),
-                int(result.count))  # fmt: skip
+        return np.array(ids, dtype=np.int64), np.array([h[0] for h in hits], np.float64), total
 
 
 def index_error(exc: BaseException) -> bool:
@@ -248,6 +283,20 @@ def index_error(exc: BaseException) -> bool:
 
 class IndexBusy(RuntimeError):
     """Another process holds the text index's writer."""
+
+
+def refuse_if_locked(path: Path) -> None:
+    """Raise ``IndexBusy`` if a writer (of any process) holds the index folder's lock:
+    its folder must not be replaced under it. Tantivy locks the file with ``flock``."""
+    lock = path / ".tantivy-writer.lock"
+    if not lock.exists():
+        return
+    with open(lock, "rb") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            raise IndexBusy(f"{path} is held by another writer") from None
+        fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 class Writer:
@@ -284,18 +333,19 @@ class Writer:
 
     def add(self, row, points) -> None:
         """One trial: ``row`` in ``_ROW_COLUMNS`` order, ``points`` its sites' (lat, lon)."""
+        n = len(TEXT_FIELDS)
         fields = {"id": row[0]}
-        for name, value in zip(TEXT_FIELDS, row[1:8], strict=True):
+        for name, value in zip(TEXT_FIELDS, row[1 : 1 + n], strict=True):
             if value:
                 fields[name] = value
-        fields["status"] = row[8] or EMPTY
-        fields["study_type"] = row[9] or EMPTY
-        fields["sex"] = row[10] or EMPTY
-        mask = row[11] or 0
+        status, study_type, sex, mask, min_age, max_age = row[1 + n :]
+        fields["status"] = status or EMPTY
+        fields["study_type"] = study_type or EMPTY
+        fields["sex"] = sex or EMPTY
         if mask:
             fields["phase"] = [str(b) for b in _bits(mask)]
-        fields["min_age"] = -AGE_OPEN if row[12] is None else row[12]
-        fields["max_age"] = AGE_OPEN if row[13] is None else row[13]
+        fields["min_age"] = -AGE_OPEN if min_age is None else min_age
+        fields["max_age"] = AGE_OPEN if max_age is None else max_age
         if points:
             fields["point"] = sorted({point_key(lat, lon) for lat, lon in points})
         self.writer.add_document(self.owner.tantivy.Document(**fields))

@@ -68,6 +68,9 @@ class TextQuery:
 
 
 _TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
+#: An NCT number written with a space, hyphen or colon after "NCT" ("NCT 05227846"): the
+#: indexes hold it as one word, "nct05227846".
+_SPLIT_NCT = re.compile(r"\bNCT[\s:_-]*(\d{8})\b", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_]+")
 
 
@@ -93,11 +96,15 @@ def parse_text(text: str) -> TextQuery:
     - words are ANDed; ``"a phrase"`` must appear in that order; ``OR`` (any case) between
       terms gives alternatives; ``-word`` / ``-"a phrase"`` excludes;
     - ``AND``, punctuation, unbalanced quotes or brackets, and stop words are ignored;
-    - a hyphenated word like ``COVID-19`` is the phrase "covid 19";
+    - a hyphenated word like ``COVID-19`` is the phrase "covid 19" (so is an identifier such
+      as ``MSC-DLC-1`` or ``ISC.19.29``, found in the trials' identifiers);
+    - ``NCT 05227846`` (any case, a space, hyphen or colon after NCT) is the NCT number
+      ``NCT05227846``;
     - an alternative made only of exclusions is dropped (it cannot rank anything).
     """
     groups: list[list[Term]] = [[]]
-    for match in _TOKEN.finditer(text or ""):
+    text = _SPLIT_NCT.sub(r"NCT\1", text or "")
+    for match in _TOKEN.finditer(text):
         minus, quoted, bare = match.group(1), match.group(2), match.group(3)
         if quoted is not None:
             words = _phrase_words(quoted)

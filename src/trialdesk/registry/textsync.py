@@ -13,7 +13,6 @@ only along an unbroken chain of registry stamps, otherwise it is rebuilt or left
 
 from __future__ import annotations
 
-import fcntl
 import logging
 import time
 
@@ -27,6 +26,7 @@ from trialdesk.registry.textindex import (
     index_error,
     open_index,
     path_for,
+    refuse_if_locked,
 )
 
 log = logging.getLogger("trialdesk.registry.textindex")
@@ -47,7 +47,7 @@ def rebuild(connection=None, threads: int = 2) -> int:
     except BaseException as exc:
         if not index_error(exc):
             raise
-        _refuse_if_locked(path_for(connection))
+        refuse_if_locked(path_for(connection))
         log.warning("text index %s unreadable (%s): building a new one", path_for(connection), exc)
         forget(connection, remove=True)
         index = open_index(connection)
@@ -56,20 +56,6 @@ def rebuild(connection=None, threads: int = 2) -> int:
         return _rebuild_with(w, connection)
     finally:
         w.close(wait=True)
-
-
-def _refuse_if_locked(path) -> None:
-    """Raise ``IndexBusy`` if a writer (of any process) holds the index folder's lock:
-    its folder must not be replaced under it. Tantivy locks the file with ``flock``."""
-    lock = path / ".tantivy-writer.lock"
-    if not lock.exists():
-        return
-    with open(lock, "rb") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            raise IndexBusy(f"{path} is held by another writer") from None
-        fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 def _rebuild_with(w: Writer, connection) -> int:
