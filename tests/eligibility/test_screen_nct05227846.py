@@ -243,11 +243,18 @@ def test_pregnancy_excludes_women_only():
     assert status(run([], gender="female"), "exc-17.1") == "NOT_MET"
 
 
-def test_missing_albumin_makes_ctp_unknown_and_names_it():
-    r = run([], labs=cirrhosis_labs(albumin=None))
+def test_missing_albumin_makes_ctp_a_range_and_names_it():
+    # bilirubin 1.0 mg/dL 1 + INR 1.5 1 + ascites mild 2 + no HE 1 = 5, albumin unknown
+    # (1 to 3 points): 6 to 8, which may be under 7 -> unknown (Pugh 1973 points)
+    r = run([], labs=cirrhosis_labs(albumin=None, bili=("1975-2", 1.0, "mg/dL")))
     assert status(r, "inc-4") == "UNKNOWN"
+    inc4 = next(c for c in r.criteria if c.id == "inc-4")
+    assert inc4.values["child_pugh.score"] == "6 to 8"
     assert r.overall == "INCOMPLETE"
     assert any("albumin" in m for m in r.missing)
+    # the baseline without albumin: bilirubin 2.5 mg/dL 2 + 1 + 2 + 1 = 6, plus 1 to 3 =
+    # 7 to 9, all within 7 to 12 -> met although albumin is unknown
+    assert status(run([], labs=cirrhosis_labs(albumin=None)), "inc-4") == "MET"
 
 
 def test_labs_older_than_the_window_count_as_missing():

@@ -18,14 +18,16 @@ from typing import Any
 import yaml
 
 from trialdesk.clinical._scoring import ScoreInputError, ScoreResult, UsedInput, dec, lab
-from trialdesk.clinical.bands import Band, BandError, check_partition
+from trialdesk.clinical.bands import Band, BandError, Bound, check_partition
 from trialdesk.clinical.units import censored_range
 
 __all__ = [
     "CHILD_PUGH_TABLES",
     "DEFAULT",
+    "ChildPughRange",
     "ChildPughTable",
     "child_pugh",
+    "child_pugh_range",
     "load_child_pugh_tables",
 ]
 
@@ -247,3 +249,131 @@ def child_pugh(
         reasons=tuple(reasons),
         warnings=tuple(warnings),
     )
+
+
+# --------------------------------------------------------------------------------------------
+# Child-Pugh with unknown items: the range of totals every possible value allows
+# --------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ChildPughRange:
+    """The Child-Pugh totals that inputs with unknown items allow: ``low``..``high``.
+
+    ``points`` gives each item's (lowest, highest) possible points; ``unknown`` names the
+    items that were not known (or censored across bands). Every total from ``low`` to
+    ``high`` is possible (each item's points are a run of whole numbers, so their sum is too).
+    """
+
+    low: int
+    high: int
+    points: Any = field(hash=False)  # item -> (lowest, highest)
+    unknown: tuple[str, ...]
+    table: ChildPughTable = field(hash=False)
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def totals(self) -> range:
+        return range(self.low, self.high + 1)
+
+    @property
+    def classes(self) -> tuple[str, ...]:
+        """The classes the possible totals fall in, from the best (A) to the worst."""
+        out: list[str] = []
+        for t in self.totals:
+            k = self.table.klass(t)
+            if k not in out:
+                out.append(k)
+        return tuple(out)
+
+
+def _reaches(bound: Bound | None, v: Fraction, closed: bool, below: bool) -> bool:
+    """Does a band with this lower (``below``: the interval lies below v) or upper bound
+    meet the interval (-inf, v) / (-inf, v] (``below``) or (v, inf) / [v, inf)?"""
+    if bound is None:
+        return True
+    k = bound.coefficient
+    if below:  # the band's lower bound must lie under the interval's top end
+        return k < v or (k == v and bound.inclusive and closed)
+    return k > v or (k == v and bound.inclusive and closed)
+
+
+def censored_points(table: ChildPughTable, item: str, x: Fraction, comparator: str) -> list[int]:
+    """The points of every band of ``item`` that a censored value (``< x``, ``<= x``,
+    ``> x``, ``>= x``, with ``x`` in the table's unit) may fall in."""
+    closed = comparator in ("<=", ">=")
+    below = comparator in ("<", "<=")
+    return sorted(
+        {
+            p
+            for p, band in table.labs[item][1]
+            if _reaches(band.lower if below else band.upper, x, closed, below)
+        }
+    )
+
+
+def child_pugh_range(
+    bilirubin: Any = None,
+    albumin: Any = None,
+    inr: Any = None,
+    ascites: str | None = None,
+    encephalopathy: str | None = None,
+    table: ChildPughTable | str = DEFAULT,
+) -> ChildPughRange:
+    """Child-Turcotte-Pugh when some items are unknown (None): each unknown item may score
+    any of its points (1-3 in Pugh 1973), a censored lab any band its interval reaches, so
+    the total is a range. With every item known, ``low == high ==`` :func:`child_pugh`'s total.
+
+    Example (Pugh 1973 points): bilirubin 1.0 mg/dL (1), albumin 4.0 g/dL (1), INR 1.2 (1),
+    encephalopathy none (1), ascites unknown (1-3): totals 5 to 7, class A or B.
+
+    Source: Pugh RNH et al., Br J Surg 1973;60:646-649 (the points table, as data).
+    """
+    if isinstance(table, str):
+        if table not in CHILD_PUGH_TABLES:
+            raise ScoreInputError(
+                f"Child-Pugh table {table!r}: expected one of {', '.join(CHILD_PUGH_TABLES)}"
+            )
+        table = CHILD_PUGH_TABLES[table]
+    points: dict[str, tuple[int, int]] = {}
+    unknown: list[str] = []
+    reasons: list[str] = []
+    for item, value in (("bilirubin", bilirubin), ("albumin", albumin), ("inr", inr)):
+        unit, rows = table.labs[item]
+        scale = sorted({p for p, _ in rows})
+        if value is None:
+            points[item] = (scale[0], scale[-1])
+            unknown.append(item)
+            reasons.append(f"{item}: not known -> {scale[0]} to {scale[-1]} points")
+            continue
+        entry = lab(value, _LAB_ITEMS[item], unit, item)
+        if entry.quantity.comparator:
+            possible = censored_points(table, item, entry.exact, entry.quantity.comparator)
+        else:
+            possible = [table.points_for(item, entry.exact)[0]]
+        points[item] = (possible[0], possible[-1])
+        if len(possible) > 1:
+            unknown.append(item)
+        reasons.append(f"{item} {entry.quantity}: {_span(possible[0], possible[-1])}")
+    for item, value in (("ascites", ascites), ("encephalopathy", encephalopathy)):
+        scale = sorted(set(table.categories[item].values()))
+        if value is None:
+            points[item] = (scale[0], scale[-1])
+            unknown.append(item)
+            reasons.append(f"{item}: not known -> {scale[0]} to {scale[-1]} points")
+            continue
+        key, p = _category(item, value, table)
+        points[item] = (p, p)
+        reasons.append(f"{item}: {key} -> {_span(p, p)}")
+    low = sum(lo for lo, _ in points.values())
+    high = sum(hi for _, hi in points.values())
+    reasons.append(f"total {low}" if low == high else f"total {low} to {high}")
+    return ChildPughRange(
+        low, high, MappingProxyType(points), tuple(unknown), table, tuple(reasons)
+    )
+
+
+def _span(lo: int, hi: int) -> str:
+    if lo == hi:
+        return f"{lo} point{'s' if lo > 1 else ''}"
+    return f"{lo} to {hi} points"

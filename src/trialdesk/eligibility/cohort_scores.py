@@ -15,6 +15,7 @@ from fractions import Fraction
 from typing import Any
 
 from trialdesk.eligibility.cohort import SCALE, CompileError, cohort_unit
+from trialdesk.eligibility.evaluate import compare
 from trialdesk.protocol import _clinical, vocabulary
 from trialdesk.protocol.rules import AgeCompare, Period, ScoreCompare
 
@@ -30,20 +31,36 @@ class _ScoreCompiler:
     """Score nodes of the cohort compiler (a mixin of ``cohort_compile._Compiler``)."""
 
     def score(self, node: ScoreCompare) -> Any:
-        b = self.b
         if node.score in ("meld", "meld_na", "meld3", "albi"):
             return self.derived_score(node)
         if node.score != "child_pugh":  # pragma: no cover - the rule language has no other
             raise CompileError(f"cannot compile score {node.score}")
+        return self.child_pugh(node)
+
+    def child_pugh(self, node: ScoreCompare) -> Any:
+        """Child-Pugh as the one-patient path reads it (``evaluate._child_pugh_compare``):
+        each item's lowest and highest possible points (an unknown lab or category spans its
+        whole scale, a censored lab the bands its interval reaches, as
+        ``trialdesk.clinical.child_pugh.censored_points``), and the rule decided only when
+        every total from the lowest to the highest sum decides it the same way."""
+        b = self.b
         table = _clinical.child_pugh_table(self.protocol.child_pugh_variant)
-        points = []
+        lows, highs = [], []
         for item, analyte in (("bilirubin", "bilirubin"), ("albumin", "albumin"), ("inr", "inr")):
             unit, rows = table.labs[item]
             f = _clinical.factor(analyte, unit, cohort_unit(analyte))
             v = self.lab_value(analyte)
-            branches = [(b.is_null(v), None)]
-            if self.cmp_column(analyte) is not None:  # censored values: no points
-                branches.append((b.is_not_null(self.cmp_column(analyte)), None))
+            scale = sorted({p for p, _ in rows})
+            lo: list[tuple[Any, Any]] = [(b.is_null(v), b.lit(scale[0]))]
+            hi: list[tuple[Any, Any]] = [(b.is_null(v), b.lit(scale[-1]))]
+            cmp_col = self.cmp_column(analyte)
+            if cmp_col is not None:
+                for comparator in ("<", "<=", ">", ">="):
+                    is_c = b.cmp(cmp_col, "==", b.lit(comparator))
+                    for order, out in ((1, lo), (-1, hi)):  # lowest points first / highest
+                        for p, band in sorted(rows, key=lambda r: order * r[0]):
+                            reach = self._reaches(v, band, comparator, f)
+                            out.append((self.known(b.and_(is_c, reach)), b.lit(p)))
             for p, band in rows:
                 conds = []
                 if band.lower is not None:
@@ -52,8 +69,11 @@ class _ScoreCompiler:
                 if band.upper is not None:
                     k = band.upper.coefficient * f * SCALE
                     conds.append(self.int_cmp(v, "<=" if band.upper.inclusive else "<", k))
-                branches.append((self.known(b.and_(*conds)), b.lit(p)))
-            points.append(b.case(branches, None, typ="int"))
+                inside = self.known(b.and_(*conds))
+                lo.append((inside, b.lit(p)))
+                hi.append((inside, b.lit(p)))
+            lows.append(b.case(lo, None, typ="int"))
+            highs.append(b.case(hi, None, typ="int"))
         for item, concept, mapping in (
             ("ascites", "ascites", _clinical.ASCITES_CATEGORY),
             ("encephalopathy", "hepatic_encephalopathy", _clinical.ENCEPHALOPATHY_CATEGORY),
@@ -71,25 +91,44 @@ class _ScoreCompiler:
             sev = b.col(f"{concept}_severity")
             branches = [(b.not_(b.and_(present, active)), b.lit(pts["none"]))]
             branches += [(b.cmp(sev, "==", b.lit(s)), b.lit(pts[s])) for s in _SEV]
-            points.append(b.case(branches, None, typ="int"))
-        total = b.add(*points)
-        if node.attribute == "class":
-            klass = b.case(
-                [
-                    (
-                        self.known(
-                            b.and_(b.cmp(total, ">=", b.lit(lo)), b.cmp(total, "<=", b.lit(hi)))
-                        ),
-                        b.lit(name),
-                    )
-                    for name, lo, hi in table.classes
-                ],
-                None,
-                typ="str",
-            )
-            return b.cmp(klass, node.op, b.lit(node.value))
-        assert isinstance(node.value, Fraction)
-        return self.int_cmp(total, node.op, node.value)
+            scale = sorted(set(cats.values()))  # severity not recorded: any of the points
+            lows.append(b.case(branches, b.lit(scale[0]), typ="int"))
+            highs.append(b.case(branches, b.lit(scale[-1]), typ="int"))
+        low, high = b.add(*lows), b.add(*highs)
+        # the totals (5..15) that satisfy the rule, as runs of consecutive totals
+        runs: list[list[int]] = []
+        for t in range(5, 16):
+            value: Any = table.klass(t) if node.attribute == "class" else Fraction(t)
+            if compare(value, node.op, node.value):
+                if runs and runs[-1][1] == t - 1:
+                    runs[-1][1] = t
+                else:
+                    runs.append([t, t])
+        every = b.or_(
+            b.lit(False),
+            *(b.and_(b.cmp(low, ">=", b.lit(a)), b.cmp(high, "<=", b.lit(z))) for a, z in runs),
+        )
+        none = b.and_(
+            b.lit(True),
+            *(b.or_(b.cmp(high, "<", b.lit(a)), b.cmp(low, ">", b.lit(z))) for a, z in runs),
+        )
+        return b.case([(self.known(every), True), (self.known(none), False)], None)
+
+    def _reaches(self, v: Any, band: Any, comparator: str, f: Fraction) -> Any:
+        """Does a censored value (``comparator v``) reach ``band``? As
+        ``trialdesk.clinical.child_pugh._reaches``: below v, the band's lower bound must lie
+        under v (or on it, both ends included); above v, its upper bound over v."""
+        closed = comparator in ("<=", ">=")
+        if comparator in ("<", "<="):
+            bound, op = band.lower, ">="
+        else:
+            bound, op = band.upper, "<="
+        if bound is None:
+            return self.b.lit(True)
+        strict = op[0]
+        return self.int_cmp(
+            v, op if (closed and bound.inclusive) else strict, bound.coefficient * f * SCALE
+        )
 
     # -- MELD, MELD-Na, MELD 3.0, ALBI -----------------------------------------------------
     # The formulas, bounds and rounding are those of trialdesk.clinical.meld / .albi (the one

@@ -16,6 +16,8 @@ Semantics of each node (also in docs/eligibility.md):
 - age is in completed years (or months) on the screening date.
 - history tests: see :class:`trialdesk.protocol.rules.HistoryTest`; a concept that is not in
   the record is unknown unless the record says it is absent or declares its history complete.
+- Child-Pugh: an unknown item spans its points, so the score is a range; a rule on it is
+  decided only when every total in the range decides it (``_child_pugh_compare``).
 - medications: ``duration`` is the number of days taken (each course counted from its start
   day to its end day, or to the screening date); ``since_start`` the days from the first start
   to the screening date; never taken = 0 days (when the record says so).
@@ -132,6 +134,8 @@ class Context:
             return None, f"{concept}: not known whether it is current"
         current = [e for e, a in states if a]
         if not current:
+            if not self.patient.counts_absent(concept):
+                return None, f"{concept}: not known"
             return "none", f"{concept} none"
         if any(e.severity is None for e in current):
             return None, f"{concept}: present, severity not recorded"
@@ -214,6 +218,40 @@ class Context:
         out = (result, [], f"{result.name} {result.value} ({detail})")
         self._scores[name] = out
         return out
+
+    def child_pugh_range(self) -> tuple[Any, list[str]]:
+        """(ChildPughRange or None, what is not known): Child-Pugh with the unknown items
+        spanning their points, so a rule is decided when every possible total decides it."""
+        if "child_pugh_range" in self._scores:
+            return self._scores["child_pugh_range"][:2]  # type: ignore[return-value]
+        labs_needed, others = _clinical.SCORE_INPUTS["child_pugh"]
+        missing: list[str] = []
+        args: dict[str, Any] = {}
+        for analyte in labs_needed:
+            result, why = self.lab(analyte)
+            if result is None or result.quantity is None:
+                missing.append(why or f"{analyte}: no result")
+                args[analyte] = None
+            else:
+                args[analyte] = result.quantity
+        for item in others:
+            level, text = self.category(item)
+            if level is None:
+                missing.append(text)
+            args[item] = level
+        try:
+            rng = _clinical.child_pugh_range(
+                args["bilirubin"],
+                args["albumin"],
+                args["inr"],
+                args["ascites"],
+                args["hepatic_encephalopathy"],
+                self.protocol.child_pugh_variant,
+            )
+        except _clinical.score_error_types() as exc:
+            rng, missing = None, [*missing, f"child_pugh: {exc}"]
+        self._scores["child_pugh_range"] = (rng, missing, "")
+        return rng, missing
 
     def age_years(self) -> int | None:
         months = self.age_months()
@@ -312,6 +350,8 @@ def evaluate(node: Node, ctx: Context) -> Outcome:
         truth = sex == node.sex
         return Outcome(truth, [f"{node.source}: {_verdict(truth)} (sex {sex})"], {"sex": sex})
     if isinstance(node, ScoreCompare):
+        if node.score == "child_pugh":
+            return _child_pugh_compare(node, ctx)
         return _score_compare(node, ctx)
     if isinstance(node, HistoryTest):
         return _history(node, ctx)
@@ -428,6 +468,36 @@ def _age_compare(node: AgeCompare, ctx: Context) -> Outcome:
     return Outcome(truth, [f"{node.source}: {_verdict(truth)} (age {shown})"], {"age": shown})
 
 
+def _child_pugh_compare(node: ScoreCompare, ctx: Context) -> Outcome:
+    """A Child-Pugh rule decided over every total the known items allow (an unknown item
+    spans its points): met / not met only when all those totals agree, else unknown."""
+    rng, missing = ctx.child_pugh_range()
+    label = f"{node.score}.{node.attribute}"
+    if rng is None:
+        return Outcome(
+            None,
+            [f"{node.source}: unknown ({'; '.join(missing)})"],
+            missing=[f"{node.score}: {m}" for m in missing],
+        )
+    if rng.low == rng.high and ctx.score(node.score)[0] is not None:
+        return _score_compare(node, ctx)  # every item known: the score with its own reasons
+    if node.attribute == "class":
+        values: list[Any] = list(rng.classes)
+        shown = " or ".join(values)
+    else:
+        values = [Fraction(t) for t in rng.totals]
+        shown = f"{rng.low} to {rng.high}"
+    truths = {compare(v, node.op, node.value) for v in values}
+    truth: Truth = truths.pop() if len(truths) == 1 else None
+    detail = "; ".join(rng.reasons)
+    return Outcome(
+        truth,
+        [f"{node.source}: {_verdict(truth)} ({label} {shown}; Child-Pugh {detail})"],
+        {label: shown},
+        [] if truth is not None else [f"{node.score}: {m}" for m in missing],
+    )
+
+
 def _score_compare(node: ScoreCompare, ctx: Context) -> Outcome:
     result, missing, text = ctx.score(node.score)
     label = f"{node.score}.{node.attribute}"
@@ -452,7 +522,6 @@ def _score_compare(node: ScoreCompare, ctx: Context) -> Outcome:
 
 def _history(node: HistoryTest, ctx: Context) -> Outcome:
     d = ctx.date
-    info = vocabulary.concept(node.concept)
     episodes = [e for e in ctx.patient.episodes_of(node.concept) if e.start is None or e.start <= d]
     verdicts: list[tuple[Truth, Episode]] = []
     window_start = node.window.before(d) if node.window else None
@@ -492,7 +561,7 @@ def _history(node: HistoryTest, ctx: Context) -> Outcome:
         shown = "; ".join(e.describe() for e in undecided)
         why = f"{node.kind} {node.concept}: dates or severity not recorded ({shown})"
         return Outcome(None, [f"{node.source}: unknown ({why})"], {node.concept: shown}, [why])
-    if ctx.patient.knows_absent(node.concept) or (info is not None and info.absent_means_none):
+    if ctx.patient.counts_absent(node.concept):
         seen = "; ".join(e.describe() for e in episodes)
         detail = f"recorded: {seen}" if seen else "not present in the record"
         return Outcome(

@@ -9,7 +9,8 @@ Built from a FHIR R4 Bundle (:mod:`trialdesk.eligibility.fhir`), the plain JSON/
 Missing is not false: a concept that is not in the record is *not documented* (UNKNOWN),
 unless the record says the concept is absent (``absent``), the record declares its history
 complete (``history_complete``), or the concept counts as absent when unmentioned (ascites,
-hepatic encephalopathy).
+hepatic encephalopathy) and the source has not said it does not know (``unknown``: the
+prescreener's "I don't know" stays UNKNOWN).
 """
 
 from __future__ import annotations
@@ -128,6 +129,9 @@ class Patient:
     episodes: tuple[Episode, ...] = ()
     medications: tuple[MedicationCourse, ...] = ()
     absent: frozenset[str] = frozenset()  # recorded absent, or answered in full (no other episode)
+    # concepts the source says it does not know (the prescreener's "I don't know"): never read
+    # as absent, not even ascites / hepatic encephalopathy (which count as none unmentioned)
+    unknown: frozenset[str] = frozenset()
     history_complete: bool = False
     attestations: dict[str, bool] = field(default_factory=dict)
     screening_date: date | None = None
@@ -148,7 +152,19 @@ class Patient:
 
     def knows_absent(self, concept: str) -> bool:
         """Is ``concept`` known to be absent (complete history, or recorded as absent)?"""
+        if concept in self.unknown:
+            return False
         return self.history_complete or concept in self.absent
+
+    def counts_absent(self, concept: str) -> bool:
+        """Is ``concept`` absent when no episode is recorded? Known absent, or a concept that
+        counts as absent when unmentioned (``absent_means_none``) and not declared unknown."""
+        from trialdesk.protocol.vocabulary import concept as concept_info
+
+        if concept in self.unknown:
+            return False
+        info = concept_info(concept)
+        return self.knows_absent(concept) or (info is not None and info.absent_means_none)
 
 
 def parse_date(value: Any, where: str) -> date | None:

@@ -6,7 +6,8 @@ procedure or event (with time choices built from the windows the rules use, and 
 where a rule or the Child-Pugh score needs one) and each medication (with duration choices
 from the rules' periods). :func:`patient_from_answers` turns the answers into a
 :class:`~trialdesk.eligibility.patient.Patient` dated today; "I don't know" leaves the item
-unknown. Attestations are never asked: only the study team can judge them.
+unknown (for ascites and hepatic encephalopathy too, which a record counts as none when it
+does not mention them: the answer marks them ``Patient.unknown``). Attestations are never asked: only the study team can judge them.
 
 Pure core: the public prescreener page (trialdesk.registry.prescreen) renders these.
 """
@@ -260,10 +261,13 @@ def patient_from_answers(
     episodes: list[Episode] = []
     meds: list[MedicationCourse] = []
     absent: set[str] = set()
+    unknown: set[str] = set()
     yesterday = today - timedelta(days=1)
     for q in questions:
         value = answers.get(q.key)
         if value in (None, "", "unknown"):
+            if q.kind in ("history", "medication") and q.subject is not None:
+                unknown.add(q.subject)  # "I don't know" stays unknown, never "none"
             continue
         if q.kind == "age":
             try:
@@ -332,6 +336,7 @@ def patient_from_answers(
         episodes=tuple(episodes),
         medications=tuple(meds),
         absent=frozenset(absent),
+        unknown=frozenset(unknown),
         screening_date=today,
     )
 

@@ -143,6 +143,28 @@ def child_pugh(
     )
 
 
+def child_pugh_range(
+    bilirubin: units.Quantity | None,
+    albumin: units.Quantity | None,
+    inr: units.Quantity | None,
+    ascites: str | None,
+    encephalopathy: str | None,
+    variant: str | None = None,
+) -> Any:
+    """Child-Pugh totals with unknown items (None) via
+    :func:`trialdesk.clinical.child_pugh.child_pugh_range`."""
+    from trialdesk.clinical.child_pugh import child_pugh_range as totals
+
+    return totals(
+        bilirubin,
+        albumin,
+        inr,
+        None if ascites is None else ASCITES_CATEGORY[ascites],
+        None if encephalopathy is None else ENCEPHALOPATHY_CATEGORY[encephalopathy],
+        table=child_pugh_table(variant),
+    )
+
+
 def meld(bilirubin: units.Quantity, inr: units.Quantity, creatinine: units.Quantity) -> Any:
     from trialdesk.clinical import scores
 

@@ -1,10 +1,18 @@
 """The public prescreener on each listing: ``/trials/<NCT id>/check``.
 
 The visitor answers the questions the trial's rules need (built from the rules by
-:func:`trialdesk.eligibility.questions.questions_for`, never hand-coded per trial) and sees
-which criteria look met, which look not met, which need more information and which only the
-study team can judge. The answers are sent by POST and used for one response: nothing is
-stored, logged or put in the URL.
+:func:`trialdesk.eligibility.questions.questions_for`, never hand-coded per trial) and reads
+the result as :func:`trialdesk.eligibility.summary.patient_summary` groups it: what may rule
+you out, what you meet, what does not apply to you, what the study team must check. "I don't
+know" stays unknown all the way (a Child-Pugh score with an unknown item is a range). The
+answers are sent by POST and used for one response: nothing is stored, logged or put in the
+URL.
+
+The check is offered only while the trial takes patients: overall status in
+:data:`CHECK_OPEN_STATUSES` (recruiting, not yet recruiting, or an expanded-access programme
+that is available). Any other status (completed, active but not recruiting, enrolling by
+invitation only, suspended, terminated, withdrawn, unknown) shows that the trial is not
+recruiting, with no form and no invitation to check.
 """
 
 from __future__ import annotations
@@ -19,6 +27,16 @@ from django.views.decorators.cache import never_cache
 
 from trialdesk.registry.models import Trial
 
+#: Overall statuses (CT.gov API v2) under which a member of the public may still join, so the
+#: listing invites a check. ENROLLING_BY_INVITATION is not among them: the study team chooses
+#: whom to invite, a patient cannot apply.
+CHECK_OPEN_STATUSES = frozenset({"RECRUITING", "NOT_YET_RECRUITING", "AVAILABLE"})
+
+
+def check_offered(status: str) -> bool:
+    """Does the listing of a trial with this overall status offer the eligibility check?"""
+    return status in CHECK_OPEN_STATUSES
+
 
 def _form_class(questions: list[Any]) -> type[forms.Form]:
     from trialdesk.eligibility.questions import SEVERITY_CHOICES, UNIT_LABELS
@@ -26,10 +44,9 @@ def _form_class(questions: list[Any]) -> type[forms.Form]:
     fields: dict[str, forms.Field] = {}
     unknown = [("", "I don't know")]
     for q in questions:
-        help_text = "Used by: " + ", ".join(q.criteria)
         if q.kind == "age":
             fields[q.key] = forms.IntegerField(
-                label=q.label, required=False, min_value=0, max_value=120, help_text=help_text
+                label=q.label, required=False, min_value=0, max_value=120
             )
         elif q.kind == "lab":
             fields[q.key] = forms.DecimalField(
@@ -38,7 +55,6 @@ def _form_class(questions: list[Any]) -> type[forms.Form]:
                 min_value=0,
                 max_digits=12,
                 decimal_places=4,
-                help_text=help_text,
             )
             fields[f"{q.key}_unit"] = forms.ChoiceField(
                 label=f"{q.label} unit",
@@ -50,7 +66,6 @@ def _form_class(questions: list[Any]) -> type[forms.Form]:
                 label=q.label,
                 required=False,
                 choices=unknown + list(q.choices),
-                help_text=help_text,
             )
             if q.kind == "history" and q.severity:
                 fields[f"{q.key}_severity"] = forms.ChoiceField(
@@ -59,22 +74,6 @@ def _form_class(questions: list[Any]) -> type[forms.Form]:
                     choices=[("", "I don't know / not applicable"), *SEVERITY_CHOICES],
                 )
     return type("PrescreenForm", (forms.Form,), fields)
-
-
-def _grouped(result: Any) -> dict[str, list[dict[str, str]]]:
-    groups: dict[str, list[dict[str, str]]] = {"good": [], "bad": [], "unknown": [], "team": []}
-    for c in result.criteria:
-        row = {"id": c.id, "kind": c.kind, "text": c.text, "reason": c.reason}
-        if c.attestation is not None:
-            row["reason"] = c.attestation
-            groups["team"].append(row)
-        elif c.status == "UNKNOWN":
-            groups["unknown"].append(row)
-        elif c.blocks:
-            groups["bad"].append(row)
-        else:
-            groups["good"].append(row)
-    return groups
 
 
 @never_cache
@@ -86,11 +85,15 @@ def check(request: HttpRequest, nct_id: str) -> HttpResponse:
         patient_from_answers,
         questions_for,
     )
+    from trialdesk.eligibility.summary import patient_summary
     from trialdesk.protocol import ProtocolError, load_protocol, protocols_dir
 
     trial = get_object_or_404(Trial, nct_id=nct_id)
     path = protocols_dir() / trial.nct_id / "protocol.yaml"
     context: dict[str, Any] = {"trial": trial, "section": "search"}
+    if not check_offered(trial.overall_status):
+        context["closed"] = True  # not recruiting: say so, no form, answers are ignored
+        return render(request, "registry/check.html", context)
     if not path.is_file():
         context["no_rules"] = True
         return render(request, "registry/check.html", context)
@@ -116,6 +119,6 @@ def check(request: HttpRequest, nct_id: str) -> HttpResponse:
             form.add_error(None, str(exc))
         else:
             result = screen(protocol, patient, today)
-            context.update(result=result, groups=_grouped(result))
+            context.update(result=result, summary=patient_summary(result, questions, answers))
     response = render(request, "registry/check.html", context)
     return response
