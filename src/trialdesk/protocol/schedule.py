@@ -130,8 +130,9 @@ def window_status(scheduled: ScheduledVisit, visit_date: date | None, today: dat
 
     Done (``visit_date`` given): "early" before ``earliest``, "in_window" from ``earliest``
     to ``latest``, "late" after ``latest``. Not done: "upcoming" before the window opens,
-    "due" while it is open, "missed" once it has closed (``today`` after ``latest``). A done
-    visit dated after ``today`` is refused (a visit cannot be recorded in the future).
+    "due" while it is open, "missed" once it has closed (``today`` after ``latest``).
+    ``today`` is used only for a visit not done: whether a visit date lies in the future is
+    the entry form's check (a site's local date can be a day ahead of UTC).
     """
     window = (
         f"{scheduled.code} window {scheduled.earliest.isoformat()} to "
@@ -139,11 +140,6 @@ def window_status(scheduled: ScheduledVisit, visit_date: date | None, today: dat
         f"study day {scheduled.day})"
     )
     if visit_date is not None:
-        if visit_date > today:
-            raise ValueError(
-                f"{scheduled.code}: visit date {visit_date.isoformat()} is after today "
-                f"({today.isoformat()})"
-            )
         if visit_date < scheduled.earliest:
             days = (scheduled.earliest - visit_date).days
             return WindowStatus(
