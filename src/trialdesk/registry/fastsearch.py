@@ -38,6 +38,7 @@ import numpy as np
 
 from trialdesk.registry.filterindex import FilterIndex, ids_from_text
 from trialdesk.registry.sqlplan import _SELECT_COLUMNS, BM25_WEIGHTS
+from trialdesk.registry.stamp import current_stamp
 
 #: Up to this many allowed trials, a ranked search sends their ids to FTS5 in one pass
 #: (``+rowid IN (...)``) instead of first fetching every match.
@@ -115,7 +116,6 @@ def _ranked_by_text_index(query, plan, index: FilterIndex, cursor, origin):
     None when it cannot answer (none here, or it does not hold the database's current
     state). Ranked by its BM25 score; equal scores in the index's own order."""
     from trialdesk.registry import textindex
-    from trialdesk.registry.models import current_stamp
     from trialdesk.registry.sqlplan import _condition_words
 
     text_index = textindex.for_connection()

@@ -21,6 +21,7 @@ import numpy as np
 
 from trialdesk.registry import PHASE_BITS, geo
 from trialdesk.registry.query import age_days
+from trialdesk.registry.stamp import current_stamp
 
 _INT_MIN = np.iinfo(np.int64).min
 _INT_MAX = np.iinfo(np.int64).max
@@ -149,8 +150,6 @@ def build_index(cursor) -> FilterIndex:
     The two reads are separate statements: sites of trials written after the first one are
     left out (the registry's version moved, so the next search rebuilds anyway).
     """
-    from trialdesk.registry.models import current_stamp
-
     stamp = current_stamp(cursor)
     cursor.execute(
         "SELECT id, overall_status, study_type, sex, phase_mask, min_age_days, max_age_days "

@@ -50,7 +50,7 @@ def _registry_version(cursor) -> tuple:
     ``RegistryState.stamp`` names each state (it never recurs, so states whose counters
     coincide, e.g. after a rolled-back transaction, are told apart); the largest id and the
     last update time as well. Writes that send no model signals (``QuerySet.update``,
-    ``bulk_create``, raw SQL) must call ``models.bump_version()`` themselves."""
+    ``bulk_create``, raw SQL) must call ``stamp.bump_version`` themselves."""
     cursor.execute(
         "SELECT (SELECT MAX(id) FROM registry_trial), (SELECT MAX(updated_at) FROM "
         "registry_trial), (SELECT version FROM registry_registrystate WHERE id = 1), "
