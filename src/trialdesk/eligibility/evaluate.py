@@ -29,7 +29,7 @@ from fractions import Fraction
 from typing import Any
 
 from trialdesk.eligibility.patient import Episode, LabResult, Patient
-from trialdesk.protocol import _clinical, vocabulary
+from trialdesk.protocol import clinical_adapter, vocabulary
 from trialdesk.protocol.loader import Protocol
 from trialdesk.protocol.rules import (
     AgeCompare,
@@ -142,7 +142,7 @@ class Context:
         """(ScoreResult or None, missing items, description)."""
         if name in self._scores:
             return self._scores[name]
-        labs_needed, others = _clinical.SCORE_INPUTS[name]
+        labs_needed, others = clinical_adapter.SCORE_INPUTS[name]
         missing: list[str] = []
         quantities: dict[str, Any] = {}
         used: list[str] = []
@@ -175,7 +175,7 @@ class Context:
             return out
         try:
             if name == "child_pugh":
-                result = _clinical.child_pugh(
+                result = clinical_adapter.child_pugh(
                     quantities["bilirubin"],
                     quantities["albumin"],
                     quantities["inr"],
@@ -184,18 +184,18 @@ class Context:
                     self.protocol.child_pugh_variant,
                 )
             elif name == "meld":
-                result = _clinical.meld(
+                result = clinical_adapter.meld(
                     quantities["bilirubin"], quantities["inr"], quantities["creatinine"]
                 )
             elif name == "meld_na":
-                result = _clinical.meld_na(
+                result = clinical_adapter.meld_na(
                     quantities["bilirubin"],
                     quantities["inr"],
                     quantities["creatinine"],
                     quantities["sodium"],
                 )
             elif name == "meld3":
-                result = _clinical.meld3(
+                result = clinical_adapter.meld3(
                     quantities["bilirubin"],
                     quantities["inr"],
                     quantities["creatinine"],
@@ -205,8 +205,8 @@ class Context:
                     extra.get("age"),
                 )
             else:
-                result = _clinical.albi(quantities["bilirubin"], quantities["albumin"])
-        except _clinical.score_error_types() as exc:
+                result = clinical_adapter.albi(quantities["bilirubin"], quantities["albumin"])
+        except clinical_adapter.score_error_types() as exc:
             out = (None, [f"{name}: {exc}"], f"{name}: cannot be computed")
             self._scores[name] = out
             return out
@@ -368,7 +368,7 @@ def _lab_compare(node: LabCompare, ctx: Context) -> Outcome:
     if result is None or result.quantity is None:
         why = why or f"{node.analyte}: qualitative result only"
         return Outcome(None, [f"{node.source}: unknown ({why})"], missing=[why])
-    value = _clinical.canonical(result.quantity)
+    value = clinical_adapter.canonical(result.quantity)
     truth = _interval_compare(value, result.quantity.comparator, node.op, node.threshold)
     values = {node.analyte: result.describe()}
     return Outcome(
@@ -385,15 +385,17 @@ def _lab_uln_compare(node: LabUlnCompare, ctx: Context) -> Outcome:
         why = why or f"{node.analyte}: qualitative result only"
         return Outcome(None, [f"{node.source}: unknown ({why})"], missing=[why])
     if result.uln is not None:
-        uln = _clinical.canonical(result.uln)
+        uln = clinical_adapter.canonical(result.uln)
         uln_text = f"ULN {result.uln} (reported with the result)"
     elif node.analyte in ctx.protocol.reference_ranges:
         uln = ctx.protocol.reference_ranges[node.analyte]
-        uln_text = f"ULN {_show(uln)} {_clinical.canonical_unit(node.analyte)} (protocol default)"
+        uln_text = (
+            f"ULN {_show(uln)} {clinical_adapter.canonical_unit(node.analyte)} (protocol default)"
+        )
     else:
         why = f"{node.analyte}: no upper limit of normal"
         return Outcome(None, [f"{node.source}: unknown ({why})"], missing=[why])
-    value = _clinical.canonical(result.quantity)
+    value = clinical_adapter.canonical(result.quantity)
     truth = _interval_compare(value, result.quantity.comparator, node.op, node.factor * uln)
     ratio = value / uln
     values = {node.analyte: result.describe(), f"{node.analyte} ULN": uln_text}
