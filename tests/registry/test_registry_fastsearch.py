@@ -130,7 +130,7 @@ def test_an_index_older_than_the_registry_answers_without_failing(monkeypatch, i
     from django.db import connection
 
     from trialdesk.registry import fastsearch, filterindex
-    from trialdesk.registry.search import _Plan, parse_text
+    from trialdesk.registry.search import SearchPlan, parse_text
 
     monkeypatch.setattr(fastsearch, "IN_LIST_MAX", in_list_max)
     monkeypatch.setattr(fastsearch, "TOP_FIRST", 1)
@@ -157,7 +157,7 @@ def test_an_index_older_than_the_registry_answers_without_failing(monkeypatch, i
     for kwargs in ({"text": word}, {"text": word, "statuses": statuses}, {"condition": word.split()[0]},
                    {"statuses": statuses}):  # fmt: skip
         query = SearchQuery(per_page=50, **kwargs)
-        plan = _Plan(query, parse_text(query.text), None, "sqlite")
+        plan = SearchPlan(query, parse_text(query.text), None, "sqlite")
         with connection.cursor() as cursor:
             rows, total = fastsearch.run(query, plan, old, cursor, None)
         assert {row[1] for row in rows} <= held and len(rows) <= total

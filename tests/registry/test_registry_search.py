@@ -354,7 +354,7 @@ def test_both_sqlite_plans_give_the_same_page(corpus, monkeypatch, sites_first):
 
     # Force the driving side (SQLite picks it by probing; PostgreSQL ignores the probes).
     monkeypatch.setattr(
-        search_module._Plan, "_probe_sites", lambda self, *a: 0 if sites_first else 10**9
+        search_module.SearchPlan, "_probe_sites", lambda self, *a: 0 if sites_first else 10**9
     )
     page = search(
         SearchQuery(text="cirrhosis OR failure", near=(21.0287, 105.8524), within_km=120, age=10)

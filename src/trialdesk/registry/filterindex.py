@@ -8,7 +8,7 @@ Per process, the columns the search filters read, as numpy arrays
   site there.
 
 A distance filter costs one haversine per distinct point (the same expression as the SQL
-plans, ``sqlplan._distance_sql``), a filter one vectorised comparison per trial; an age
+plans, ``sqlplan.haversine_sql``), a filter one vectorised comparison per trial; an age
 uses ``query.age_days``; NULL age limits are open ends. The Tantivy text index
 (``textindex``) takes its distance terms from ``FilterIndex.close_points``.
 """
@@ -117,7 +117,7 @@ class FilterIndex:
 
 def distances_km(origin: tuple[float, float], lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     """Haversine distance (km) from ``origin`` to each point, written as the SQL plans
-    compute it (``sqlplan._distance_sql``: radians of the differences, the asin argument
+    compute it (``sqlplan.haversine_sql``: radians of the differences, the asin argument
     capped at 1). numpy's sin and cos may differ from the C library's SQLite uses in the
     last bit, so a site within about 1e-9 km of the radius can fall on either side."""
     lat0, lon0 = origin

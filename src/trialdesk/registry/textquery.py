@@ -61,8 +61,8 @@ class TextQuery:
         """The query as an FTS5 MATCH expression, every term a quoted string."""
         alternatives = []
         for group in self.groups:
-            pos = " AND ".join(_fts5_string(t.text) for t in group if not t.negated)
-            neg = "".join(f" NOT {_fts5_string(t.text)}" for t in group if t.negated)
+            pos = " AND ".join(fts5_string(t.text) for t in group if not t.negated)
+            neg = "".join(f" NOT {fts5_string(t.text)}" for t in group if t.negated)
             alternatives.append(f"({pos}){neg}")
         return " OR ".join(f"({a})" for a in alternatives)
 
@@ -71,11 +71,11 @@ _TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
 _WORD = re.compile(r"[^\W_]+")
 
 
-def _fts5_string(text: str) -> str:
+def fts5_string(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-def _clean_words(text: str) -> list[str]:
+def clean_words(text: str) -> list[str]:
     """Letters/digits runs of ``text`` without stop words (what the tokenizers index)."""
     return [w for w in _WORD.findall(text) if w.lower() not in STOP_WORDS]
 
