@@ -164,7 +164,7 @@ def test_user_text_never_breaks_the_engine(corpus, text):
         ("{brief_title}: cirrhosis", '"brief title" cirrhosis', []),
         ("brief_title : cirrhosis", '"brief title" cirrhosis', []),
         # Operators without operands are dropped, the words kept.
-        ('"decompensated AND ("', '"decompensated AND"', []),
+        ('"cells for decompensated" AND (', '"cells for decompensated"', ["NCT00000001"]),
         ("heart OR AND NOT (", "heart", ["NCT00000003"]),
     ],
 )
