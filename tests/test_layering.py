@@ -42,6 +42,9 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 
 #: The packages that must never import Django (ARCHITECTURE.md, "Two layers").
 PURE_CORE = ("analysis", "interop", "eligibility", "protocol", "dosefinding", "clinical")
+#: Shell modules that must not import Django either: the registry's version stamp is read
+#: by the search engines and the text index without the models (no import cycle).
+DJANGO_FREE_SHELL = ("registry/stamp.py",)
 
 RANK = {name: rank for rank, layer in enumerate(LAYERS) for name in layer}
 
@@ -162,8 +165,48 @@ def test_the_pure_core_names_no_django_in_its_source():
     assert django_in_source() == []
 
 
+def test_the_registry_stamp_names_no_django_and_imports_without_it():
+    for relative in DJANGO_FREE_SHELL:
+        path = PACKAGE / relative
+        assert [m for _, m, _ in imports_of(path) if m.split(".")[0] == "django"] == []
+        out = subprocess.run(
+            [sys.executable, "-c", NO_DJANGO, module_name(path)],
+            capture_output=True,
+            text=True,
+            env={**os.environ, "PYTHONPATH": str(SRC)},
+            timeout=120,
+        )
+        assert json.loads(out.stdout.strip().splitlines()[-1]) == {"failed": {}, "django": []}
+
+
 def test_no_private_name_is_imported_across_modules():
     assert private_imports() == []
+
+
+def signals_connected_outside_app_configs(root: Path = PACKAGE) -> list[str]:
+    """Signal connections (``x.connect(...)`` or ``@receiver``) in a module other than an
+    app's ``apps.py``: receivers are connected in ``AppConfig.ready()``, so importing a
+    models module never wires behaviour (nor imports what the receivers need)."""
+    found = []
+    for path in module_files(root):
+        if path.name == "apps.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            func = node.func if isinstance(node, ast.Call) else None
+            name = getattr(func, "attr", None) or getattr(func, "id", None)
+            if name in ("connect", "receiver") and not _is_unrelated_connect(func):
+                found.append(f"{path.relative_to(root.parent)}:{node.lineno}: {name}")
+    return found
+
+
+def _is_unrelated_connect(func) -> bool:
+    """``sqlite3.connect`` and ``psycopg.connect`` open databases; they are not signals."""
+    owner = getattr(func, "value", None)
+    return getattr(owner, "id", None) in ("sqlite3", "psycopg", "duckdb")
+
+
+def test_signal_receivers_are_connected_in_app_configs():
+    assert signals_connected_outside_app_configs() == []
 
 
 def test_the_checks_name_the_offending_module_and_line(tmp_path):
@@ -188,6 +231,12 @@ def test_the_checks_name_the_offending_module_and_line(tmp_path):
         "(registry is not below protocol in LAYERS)",
     ]
     assert django_in_source(root=root) == ["trialdesk/eligibility/screen.py:3: imports django.db"]
+    (root / "registry" / "models.py").write_text(
+        "from django.db.models import signals\n\nsignals.post_save.connect(print)\n"
+    )
+    assert signals_connected_outside_app_configs(root) == [
+        "trialdesk/registry/models.py:3: connect"
+    ]
     assert private_imports(root) == [
         "trialdesk/eligibility/screen.py:1: imports trialdesk.protocol._units, "
         "private to trialdesk.protocol",
