@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 PG_URL ?= postgres://postgres@127.0.0.1:5432/trialdesk
 
-.PHONY: setup run test test-postgres test-browser lint bench clean
+.PHONY: setup run test test-postgres lint clean
 
 setup: $(STAMP)
 

@@ -117,7 +117,7 @@ def _indexed(connection, mode: str) -> dict:
     if mode == "parse":
         return {"fts5_documents": 0, "tantivy_current": False}
     from trialdesk.registry import textindex
-    from trialdesk.registry.models import current_stamp
+    from trialdesk.registry.stamp import current_stamp
 
     with connection.cursor() as cursor:
         cursor.execute("SELECT count(*) FROM registry_trial_fts_docsize")

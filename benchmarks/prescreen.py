@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/prescreen.py                 # 10,000,000 patients
     .venv/bin/python benchmarks/prescreen.py --n 200000 --repeat 1   # quick look
+    .venv/bin/python benchmarks/prescreen.py --smoke         # 20,000 patients, 1 run (CI)
 
 1. Writes a synthetic cirrhosis cohort once (cached under --dir; the file name carries the
    cohort file layout, ``LAYOUT``, so a cohort written in an older layout is not reused):
@@ -26,6 +27,7 @@ import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from datetime import date
 from pathlib import Path
@@ -34,6 +36,8 @@ ROOT = Path(__file__).resolve().parents[1]
 NCT_IDS = ("NCT05227846", "NCT05331872")
 SCREENING_DATE = date(2026, 11, 20)
 LAYOUT = "rle-bool"  # change when synth or cohort_parquet_options change the file
+#: The --smoke size: checks the script end to end in a few seconds, not the speed.
+SMOKE_N, SMOKE_BASELINE = 20_000, 200
 
 
 def _protocols():
@@ -106,7 +110,14 @@ def main() -> None:
     parser.add_argument(
         "--baseline", type=int, default=2000, help="patients for the one-patient loop"
     )
-    parser.add_argument("--dir", default=os.environ.get("TMPDIR", "/tmp") + "/trialdesk_bench")
+    parser.add_argument(
+        "--smoke",
+        action="store_true",
+        help=f"{SMOKE_N:,} patients, 1 run, {SMOKE_BASELINE} in the loop, a temporary --dir",
+    )
+    parser.add_argument(
+        "--dir", help="cohort cache (default $TMPDIR/trialdesk_bench; --smoke: a temporary one)"
+    )
     parser.add_argument(
         "--child-screen", nargs=2, metavar=("COHORT", "OUT"), help=argparse.SUPPRESS
     )
@@ -120,7 +131,20 @@ def main() -> None:
     if args.child_generate:
         child_generate(args.child_generate[0], int(args.child_generate[1]))
         return
+    if args.smoke:
+        args.n, args.repeat, args.baseline = SMOKE_N, 1, SMOKE_BASELINE
+        if args.dir is None:
+            with tempfile.TemporaryDirectory(prefix="trialdesk_bench_smoke") as folder:
+                args.dir = folder
+                bench(args)
+            return
+    if args.dir is None:
+        args.dir = os.environ.get("TMPDIR", "/tmp") + "/trialdesk_bench"
+    bench(args)
 
+
+def bench(args: argparse.Namespace) -> None:
+    """Generate (or reuse) the cohort, screen it ``args.repeat`` times, print the table."""
     folder = Path(args.dir)
     folder.mkdir(parents=True, exist_ok=True)
     cohort = folder / f"cohort_{args.n}.{LAYOUT}.parquet"

@@ -238,7 +238,7 @@ def child_search(runs: int, baseline_queries: int) -> dict:
     from django.db import connection
 
     from trialdesk.registry import textindex
-    from trialdesk.registry.models import current_stamp
+    from trialdesk.registry.stamp import current_stamp
 
     text_index = textindex.for_connection(connection)
     with connection.cursor() as cursor:

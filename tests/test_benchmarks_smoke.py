@@ -39,21 +39,11 @@ def test_registry_benchmark_smoke(tmp_path):
 
 @pytest.mark.slow
 def test_prescreen_benchmark_smoke(tmp_path):
-    out = _run(
-        [
-            str(BENCH / "prescreen.py"),
-            "--n",
-            "20000",
-            "--repeat",
-            "1",
-            "--baseline",
-            "200",
-            "--dir",
-            str(tmp_path / "cohort"),
-        ],
-        tmp_path,
-    )
-    assert "patients/s" in out
+    out = _run([str(BENCH / "prescreen.py"), "--smoke"], tmp_path)
+    assert "cohort: 20,000 patients" in out and "patients/s" in out
+    # Both seed protocols screened, with their counts.
+    for nct in ("NCT05227846", "NCT05331872"):
+        assert f"  {nct}: " in out
 
 
 @pytest.mark.slow

@@ -130,7 +130,7 @@ def test_an_index_older_than_the_registry_answers_without_failing(monkeypatch, i
     from django.db import connection
 
     from trialdesk.registry import fastsearch, filterindex
-    from trialdesk.registry.search import _Plan, parse_text
+    from trialdesk.registry.search import SearchPlan, parse_text
 
     monkeypatch.setattr(fastsearch, "IN_LIST_MAX", in_list_max)
     monkeypatch.setattr(fastsearch, "TOP_FIRST", 1)
@@ -157,7 +157,7 @@ def test_an_index_older_than_the_registry_answers_without_failing(monkeypatch, i
     for kwargs in ({"text": word}, {"text": word, "statuses": statuses}, {"condition": word.split()[0]},
                    {"statuses": statuses}):  # fmt: skip
         query = SearchQuery(per_page=50, **kwargs)
-        plan = _Plan(query, parse_text(query.text), None, "sqlite")
+        plan = SearchPlan(query, parse_text(query.text), None, "sqlite")
         with connection.cursor() as cursor:
             rows, total = fastsearch.run(query, plan, old, cursor, None)
         assert {row[1] for row in rows} <= held and len(rows) <= total
@@ -172,15 +172,19 @@ def test_sql_plans_work_while_indexes_are_deferred(monkeypatch):
     studies = list(generate_studies(60, seed=9))
     import_bytes(json.dumps({"studies": studies}).encode(), "a.json")
     site = TrialLocation.objects.exclude(lat=None).first()
+    word = site.trial.conditions_text.split()[0]  # so that the site's trial is found
     query = SearchQuery(country=site.country, near=(site.lat, site.lon), within_km=100,
-                        text="healthy OR cancer", per_page=50)  # fmt: skip
+                        text=f"{word} OR cancer", per_page=50)  # fmt: skip
+    near = SearchQuery(near=(site.lat, site.lon), within_km=50)
     monkeypatch.setattr(registry_search, "FAST_INDEX", False)
-    before = _key(search(query))
+    before, near_before = _key(search(query)), _key(search(near))
+    assert site.trial.nct_id in {h[0] for h in before[1]}
+    assert site.trial.nct_id in {h[0] for h in near_before[1]}
     dropped = bulk.defer_indexes()
     if connection.vendor == "sqlite":
         assert dropped
     assert _key(search(query)) == before
-    assert _key(search(SearchQuery(near=(site.lat, site.lon), within_km=50))) is not None
+    assert _key(search(near)) == near_before
     bulk.restore_indexes()
 
 

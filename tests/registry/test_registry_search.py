@@ -155,18 +155,24 @@ def test_user_text_never_breaks_the_engine(corpus, text):
 
 
 @pytest.mark.parametrize(
-    "text",
+    "text, words, found",
     [
-        '"cirrhosis AND ("',
-        "NEAR(cirrhosis stem)",
-        "title:cirrhosis",
-        "{brief_title}: cirrhosis",
-        "brief_title : cirrhosis",
-        "x OR AND NOT (",
+        # Read by an engine these are a NEAR group or column filters (NCT00000001 has
+        # "cirrhosis" near "stem" and in its title); read as words, no trial holds them.
+        ("NEAR(cirrhosis stem)", '"NEAR cirrhosis" stem', []),
+        ("title:cirrhosis", '"title cirrhosis"', []),
+        ("{brief_title}: cirrhosis", '"brief title" cirrhosis', []),
+        ("brief_title : cirrhosis", '"brief title" cirrhosis', []),
+        # Operators without operands are dropped, the words kept.
+        ('"cells for decompensated" AND (', '"cells for decompensated"', ["NCT00000001"]),
+        ("heart OR AND NOT (", "heart", ["NCT00000003"]),
     ],
 )
-def test_engine_syntax_is_read_as_words(corpus, text):
-    search(SearchQuery(text=text))  # no error; the column syntax is not interpreted
+def test_engine_syntax_is_read_as_words(corpus, text, words, found):
+    page = search(SearchQuery(text=text))
+    assert page.text_query == words
+    assert _ids(page) == found
+    assert _ids(search(SearchQuery(text=words))) == found  # the same as typing the words
 
 
 @pytest.mark.parametrize("text", ["(", ")", '"', "AND", "OR", "-", "the of and", "* ^ :", "'"])
@@ -350,12 +356,20 @@ def test_to_dict_is_json_ready(corpus):
 
 @pytest.mark.parametrize("sites_first", [True, False])
 def test_both_sqlite_plans_give_the_same_page(corpus, monkeypatch, sites_first):
+    from django.db import connection
+
     from trialdesk.registry import search as search_module
 
+    probes = []
+
+    def probe(self, *args):
+        probes.append(sites_first)
+        return 0 if sites_first else 10**9
+
     # Force the driving side (SQLite picks it by probing; PostgreSQL ignores the probes).
-    monkeypatch.setattr(
-        search_module._Plan, "_probe_sites", lambda self, *a: 0 if sites_first else 10**9
-    )
+    # The SQL plans, not the in-memory index, answer here.
+    monkeypatch.setattr(search_module.SearchPlan, "_probe_sites", probe)
+    monkeypatch.setattr(search_module, "FAST_INDEX", False)
     page = search(
         SearchQuery(text="cirrhosis OR failure", near=(21.0287, 105.8524), within_km=120, age=10)
     )
@@ -363,6 +377,7 @@ def test_both_sqlite_plans_give_the_same_page(corpus, monkeypatch, sites_first):
     assert page.results[0].nearest_site.city == "Hai Phong"
     page = search(SearchQuery(text="cirrhosis", near=(21.0287, 105.8524), within_km=120))
     assert _ids(page) == ["NCT00000001", "NCT00000003"] and page.total == 2
+    assert bool(probes) == (connection.vendor == "sqlite")  # the forced probe was asked
 
 
 def test_the_text_index_is_sqlites_only(seed_trials, django_capture_on_commit_callbacks):

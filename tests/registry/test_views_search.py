@@ -100,7 +100,7 @@ def test_location_search_shows_nearest_site_distance(client, seed_trials, page_t
         ("age=abc", "age", "Enter a number."),
         ("age=-3", "age", "Ensure this value is greater than or equal to 0"),
         ("age=200", "age", "Ensure this value is less than or equal to 150"),
-        ("age=nan", "age", ""),
+        ("age=nan", "age", "Enter a number."),
         ("near_city=Beijing&within_km=-5", "within_km", "Enter a distance above 0 km."),
         ("near_city=Beijing&within_km=0", "within_km", "Enter a distance above 0 km."),
         ("near_city=Beijing&within_km=abc", "within_km", "Enter a number."),

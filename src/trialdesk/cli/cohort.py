@@ -15,7 +15,7 @@ from datetime import date
 
 import click
 
-from trialdesk.cli.screen import _load_protocol, _parse_date
+from trialdesk.cli.screen import open_protocol, parse_date_option
 
 
 def _progress_bar(label: str):  # noqa: ANN202
@@ -59,8 +59,8 @@ def prescreen(
     from trialdesk.eligibility.cohort import CompileError
     from trialdesk.eligibility.vectorized import prescreen_file
 
-    protocol = _load_protocol(nct_id)
-    when = _parse_date(screening_date) or date.today()
+    protocol = open_protocol(nct_id)
+    when = parse_date_option(screening_date) or date.today()
     started = time.perf_counter()
     show = not as_json and sys.stderr.isatty()
     try:
@@ -128,11 +128,11 @@ def cohort_sql_command(nct_id: str, screening_date: str | None, table: str, dial
     from trialdesk.eligibility.cohort import CompileError
     from trialdesk.eligibility.vectorized import cohort_sql
 
-    protocol = _load_protocol(nct_id)
+    protocol = open_protocol(nct_id)
     try:
         click.echo(
             cohort_sql(
-                protocol, _parse_date(screening_date) or date.today(), table, dialect=dialect
+                protocol, parse_date_option(screening_date) or date.today(), table, dialect=dialect
             )
         )
     except CompileError as exc:
@@ -155,7 +155,7 @@ def cohort_synth(n: int, out: str, seed: int, screening_date: str | None) -> Non
 
     if not out.lower().endswith((".parquet", ".csv")):
         raise click.BadParameter("OUT must end in .parquet or .csv", param_hint="OUT")
-    when = _parse_date(screening_date) or date.today()
+    when = parse_date_option(screening_date) or date.today()
     with _progress_bar("synth") as bar:
         task = bar.add_task("cohort", total=n)
         write_synthetic_cohort(

@@ -16,7 +16,7 @@ from datetime import date
 import click
 
 
-def _parse_date(value: str | None) -> date | None:
+def parse_date_option(value: str | None) -> date | None:
     if value is None:
         return None
     try:
@@ -59,7 +59,7 @@ def _screening_date(person, value: str | None, path: str) -> date:  # noqa: ANN0
     from trialdesk.eligibility import PatientError
     from trialdesk.eligibility.patient import check_birth_date
 
-    when = _parse_date(value) or person.screening_date or date.today()
+    when = parse_date_option(value) or person.screening_date or date.today()
     try:
         check_birth_date(person.birth_date, f"{path}: birth date", when)
     except PatientError as exc:
@@ -67,7 +67,7 @@ def _screening_date(person, value: str | None, path: str) -> date:  # noqa: ANN0
     return when
 
 
-def _load_protocol(nct_id: str):  # noqa: ANN202
+def open_protocol(nct_id: str):  # noqa: ANN202
     from trialdesk.protocol import ProtocolError, find_protocol, load_protocol
 
     try:
@@ -154,7 +154,7 @@ def screen(
     """Screen one PATIENT (FHIR R4 Bundle or plain JSON/YAML) against trial NCT_ID."""
     from trialdesk.eligibility import screen as run_screen
 
-    protocol = _load_protocol(nct_id)
+    protocol = open_protocol(nct_id)
     person = _load_patient(patient, complete_history, attest)
     result = run_screen(protocol, person, _screening_date(person, screening_date, patient))
     if as_json:

@@ -1,9 +1,14 @@
 """The one protocol every design answers, and the wrapper that composes rules.
 
 Following the R ``escalation`` package (Brock, 2020: "escalation: a grammar for dose-finding
-clinical trials"), a design is a small dose selector wrapped by behaviours::
+clinical trials"), a design is a small dose selector wrapped by behaviours:
 
-    design = BOIN(n_doses=4, target=0.3) | DontSkipDoses() | StopAtN(24)
+>>> from trialdesk.dosefinding import BOIN, DontSkipDoses, StopAtN
+>>> design = BOIN(doses=4, target=0.3) | DontSkipDoses() | StopAtN(24)
+>>> design.describe()
+"BOIN (target 0.3) | don't skip doses | stop at n = 24"
+>>> design.next_dose("1NNN 2NTN").next_dose
+2
 
 Every design, wrapped or not, answers ``next_dose(outcomes)``, ``decide(state)`` and
 ``select_mtd(state)``; simulation, dose paths and exact operating characteristics

@@ -21,7 +21,7 @@ from decimal import Decimal
 from typing import Any
 
 from trialdesk.eligibility.patient import Episode, LabResult, MedicationCourse, Patient
-from trialdesk.protocol import _clinical, vocabulary
+from trialdesk.protocol import clinical_adapter, vocabulary
 from trialdesk.protocol.loader import Protocol
 from trialdesk.protocol.rules import (
     AgeCompare,
@@ -73,7 +73,7 @@ class CompileError(ValueError):
 
 
 def cohort_unit(analyte: str) -> str:
-    return COHORT_UNITS.get(analyte) or _clinical.canonical_unit(analyte)
+    return COHORT_UNITS.get(analyte) or clinical_adapter.canonical_unit(analyte)
 
 
 def criterion_column(criterion_id: str) -> str:
@@ -139,7 +139,7 @@ def cohort_columns(protocol: Protocol) -> dict[str, str]:
             elif isinstance(node, SexIs):
                 cols["sex"] = "str"
             elif isinstance(node, ScoreCompare):
-                labs, others = _clinical.SCORE_INPUTS[node.score]
+                labs, others = clinical_adapter.SCORE_INPUTS[node.score]
                 for a in labs:
                     lab(a)
                 for o in others:

@@ -1,6 +1,6 @@
 """The cohort compiler: one rule tree -> backend expressions (Polars or SQL).
 
-:class:`_Compiler` turns each rule node into a nullable boolean expression of a backend
+:class:`CohortCompiler` turns each rule node into a nullable boolean expression of a backend
 (:mod:`.vectorized`) over a cohort table (:mod:`.cohort`): lab comparisons (exact, as scaled
 integers, censored values as intervals), age, sex, history and medications; the score nodes
 (Child-Pugh, MELD, MELD-Na, MELD 3.0, ALBI) come from :mod:`.cohort_scores`.
@@ -15,8 +15,8 @@ from fractions import Fraction
 from typing import Any
 
 from trialdesk.eligibility.cohort import SCALE, CompileError, cohort_unit
-from trialdesk.eligibility.cohort_scores import _ScoreCompiler
-from trialdesk.protocol import _clinical, vocabulary
+from trialdesk.eligibility.cohort_scores import CohortScoreCompiler
+from trialdesk.protocol import clinical_adapter, vocabulary
 from trialdesk.protocol.loader import Protocol
 from trialdesk.protocol.rules import (
     AgeCompare,
@@ -48,9 +48,9 @@ def _floor(k: Fraction) -> int:
 
 
 @dataclass
-class _Compiler(_ScoreCompiler):
+class CohortCompiler(CohortScoreCompiler):
     """Compiles rule nodes through a backend (:mod:`.vectorized`: Polars or SQL); the score
-    nodes are compiled by :class:`~.cohort_scores._ScoreCompiler`."""
+    nodes are compiled by :class:`~.cohort_scores.CohortScoreCompiler`."""
 
     b: Any  # backend
     protocol: Protocol
@@ -168,7 +168,7 @@ class _Compiler(_ScoreCompiler):
             return b.not_(self.compile(node.item))
         if isinstance(node, LabCompare):
             unit = cohort_unit(node.analyte)
-            k = _clinical.in_unit(node.analyte, node.threshold, unit) * SCALE
+            k = clinical_adapter.in_unit(node.analyte, node.threshold, unit) * SCALE
             v = self.lab_value(node.analyte)  # null when missing or stale
             return self.censored_compare(v, self.cmp_column(node.analyte), node.op, k)
         if isinstance(node, LabUlnCompare):
@@ -184,7 +184,7 @@ class _Compiler(_ScoreCompiler):
             )
             default = self.protocol.reference_ranges.get(node.analyte)
             if default is not None:
-                k = _clinical.in_unit(node.analyte, default, unit) * SCALE * p
+                k = clinical_adapter.in_unit(node.analyte, default, unit) * SCALE * p
                 otherwise = self.censored_compare(vq, cmp_col, node.op, k)
             else:
                 otherwise = None

@@ -1,7 +1,7 @@
 """The cohort compiler's score nodes: Child-Pugh, MELD, MELD-Na, MELD 3.0 and ALBI as column
 arithmetic (docs/eligibility.md, "Derived scores in the compiled form").
 
-:class:`_ScoreCompiler` is mixed into :class:`~.cohort_compile._Compiler`, which supplies
+:class:`CohortScoreCompiler` is mixed into :class:`~.cohort_compile.CohortCompiler`, which supplies
 the backend ``b``, ``protocol``, the screening date ``d`` and the helpers ``key``, ``known``,
 ``int_cmp``, ``lab_value``, ``cmp_column`` and ``age``. Rows whose double-precision score
 lies within ``NEAR_TIE`` of a boundary are computed exactly by :func:`_exact_score`
@@ -16,7 +16,7 @@ from typing import Any
 
 from trialdesk.eligibility.cohort import SCALE, CompileError, cohort_unit
 from trialdesk.eligibility.evaluate import compare
-from trialdesk.protocol import _clinical, vocabulary
+from trialdesk.protocol import clinical_adapter, vocabulary
 from trialdesk.protocol.rules import AgeCompare, Period, ScoreCompare
 
 # A MELD / MELD-Na / MELD 3.0 / ALBI value computed in double precision that lies within NEAR_TIE (in units
@@ -27,8 +27,8 @@ NEAR_TIE = 1e-9
 _SEV = vocabulary.SEVERITIES
 
 
-class _ScoreCompiler:
-    """Score nodes of the cohort compiler (a mixin of ``cohort_compile._Compiler``)."""
+class CohortScoreCompiler:
+    """Score nodes of the cohort compiler (a mixin of ``cohort_compile.CohortCompiler``)."""
 
     def score(self, node: ScoreCompare) -> Any:
         if node.score in ("meld", "meld_na", "meld3", "albi"):
@@ -44,11 +44,11 @@ class _ScoreCompiler:
         ``trialdesk.clinical.child_pugh.censored_points``), and the rule decided only when
         every total from the lowest to the highest sum decides it the same way."""
         b = self.b
-        table = _clinical.child_pugh_table(self.protocol.child_pugh_variant)
+        table = clinical_adapter.child_pugh_table(self.protocol.child_pugh_variant)
         lows, highs = [], []
         for item, analyte in (("bilirubin", "bilirubin"), ("albumin", "albumin"), ("inr", "inr")):
             unit, rows = table.labs[item]
-            f = _clinical.factor(analyte, unit, cohort_unit(analyte))
+            f = clinical_adapter.factor(analyte, unit, cohort_unit(analyte))
             v = self.lab_value(analyte)
             scale = sorted({p for p, _ in rows})
             lo: list[tuple[Any, Any]] = [(b.is_null(v), b.lit(scale[0]))]
@@ -75,8 +75,8 @@ class _ScoreCompiler:
             lows.append(b.case(lo, None, typ="int"))
             highs.append(b.case(hi, None, typ="int"))
         for item, concept, mapping in (
-            ("ascites", "ascites", _clinical.ASCITES_CATEGORY),
-            ("encephalopathy", "hepatic_encephalopathy", _clinical.ENCEPHALOPATHY_CATEGORY),
+            ("ascites", "ascites", clinical_adapter.ASCITES_CATEGORY),
+            ("encephalopathy", "hepatic_encephalopathy", clinical_adapter.ENCEPHALOPATHY_CATEGORY),
         ):
             cats = table.categories[item]
             pts = {s: cats[mapping[s]] for s in _SEV}
@@ -162,8 +162,8 @@ class _ScoreCompiler:
 
     def _bound(self, analyte: str, value: Fraction, unit: str) -> Fraction:
         """A bound given in the formula's unit, as a scaled value in the cohort unit."""
-        assert unit == _clinical.canonical_unit(analyte), (analyte, unit)
-        return _clinical.in_unit(analyte, value, cohort_unit(analyte)) * SCALE
+        assert unit == clinical_adapter.canonical_unit(analyte), (analyte, unit)
+        return clinical_adapter.in_unit(analyte, value, cohort_unit(analyte)) * SCALE
 
     def score_input(
         self, analyte: str, floor: Fraction | None = None, cap: Fraction | None = None
@@ -477,20 +477,26 @@ def _exact_score(name: str, attribute: str, labs: tuple[str, ...]) -> Any:
 
     Only rows whose inputs are usable reach it; a censored value usable there is settled by
     a bound, so its number alone gives the same score."""
-    fn = {"meld": _clinical.meld, "meld_na": _clinical.meld_na, "albi": _clinical.albi}.get(name)
+    fn = {
+        "meld": clinical_adapter.meld,
+        "meld_na": clinical_adapter.meld_na,
+        "albi": clinical_adapter.albi,
+    }.get(name)
 
     def run(row: dict[str, Any]) -> int | None:
         try:
-            qs = [_clinical.quantity(a, Fraction(row[a], SCALE), cohort_unit(a)) for a in labs]
+            qs = [
+                clinical_adapter.quantity(a, Fraction(row[a], SCALE), cohort_unit(a)) for a in labs
+            ]
             if name == "meld3":
                 # only the rows with a usable sex and age get here; MELD 3.0 uses the age
                 # only to give 12-17-year-olds the 1.33 term, so 15 stands for "12-17"
                 sex = "female" if row["female"] else "male"
-                result = _clinical.meld3(*qs, sex, 15 if row["teen"] else None)
+                result = clinical_adapter.meld3(*qs, sex, 15 if row["teen"] else None)
             else:
                 assert fn is not None
                 result = fn(*qs)
-        except _clinical.score_error_types():
+        except clinical_adapter.score_error_types():
             return None
         if attribute == "grade":
             return result.grade

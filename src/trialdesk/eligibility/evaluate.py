@@ -31,7 +31,7 @@ from fractions import Fraction
 from typing import Any
 
 from trialdesk.eligibility.patient import Episode, LabResult, Patient
-from trialdesk.protocol import _clinical, vocabulary
+from trialdesk.protocol import clinical_adapter, vocabulary
 from trialdesk.protocol.loader import Protocol
 from trialdesk.protocol.rules import (
     AgeCompare,
@@ -146,7 +146,7 @@ class Context:
         """(ScoreResult or None, missing items, description)."""
         if name in self._scores:
             return self._scores[name]
-        labs_needed, others = _clinical.SCORE_INPUTS[name]
+        labs_needed, others = clinical_adapter.SCORE_INPUTS[name]
         missing: list[str] = []
         quantities: dict[str, Any] = {}
         used: list[str] = []
@@ -179,7 +179,7 @@ class Context:
             return out
         try:
             if name == "child_pugh":
-                result = _clinical.child_pugh(
+                result = clinical_adapter.child_pugh(
                     quantities["bilirubin"],
                     quantities["albumin"],
                     quantities["inr"],
@@ -188,18 +188,18 @@ class Context:
                     self.protocol.child_pugh_variant,
                 )
             elif name == "meld":
-                result = _clinical.meld(
+                result = clinical_adapter.meld(
                     quantities["bilirubin"], quantities["inr"], quantities["creatinine"]
                 )
             elif name == "meld_na":
-                result = _clinical.meld_na(
+                result = clinical_adapter.meld_na(
                     quantities["bilirubin"],
                     quantities["inr"],
                     quantities["creatinine"],
                     quantities["sodium"],
                 )
             elif name == "meld3":
-                result = _clinical.meld3(
+                result = clinical_adapter.meld3(
                     quantities["bilirubin"],
                     quantities["inr"],
                     quantities["creatinine"],
@@ -209,8 +209,8 @@ class Context:
                     extra.get("age"),
                 )
             else:
-                result = _clinical.albi(quantities["bilirubin"], quantities["albumin"])
-        except _clinical.score_error_types() as exc:
+                result = clinical_adapter.albi(quantities["bilirubin"], quantities["albumin"])
+        except clinical_adapter.score_error_types() as exc:
             out = (None, [f"{name}: {exc}"], f"{name}: cannot be computed")
             self._scores[name] = out
             return out
@@ -224,7 +224,7 @@ class Context:
         spanning their points, so a rule is decided when every possible total decides it."""
         if "child_pugh_range" in self._scores:
             return self._scores["child_pugh_range"][:2]  # type: ignore[return-value]
-        labs_needed, others = _clinical.SCORE_INPUTS["child_pugh"]
+        labs_needed, others = clinical_adapter.SCORE_INPUTS["child_pugh"]
         missing: list[str] = []
         args: dict[str, Any] = {}
         for analyte in labs_needed:
@@ -240,7 +240,7 @@ class Context:
                 missing.append(text)
             args[item] = level
         try:
-            rng = _clinical.child_pugh_range(
+            rng = clinical_adapter.child_pugh_range(
                 args["bilirubin"],
                 args["albumin"],
                 args["inr"],
@@ -248,7 +248,7 @@ class Context:
                 args["hepatic_encephalopathy"],
                 self.protocol.child_pugh_variant,
             )
-        except _clinical.score_error_types() as exc:
+        except clinical_adapter.score_error_types() as exc:
             rng, missing = None, [*missing, f"child_pugh: {exc}"]
         self._scores["child_pugh_range"] = (rng, missing, "")
         return rng, missing
@@ -408,7 +408,7 @@ def _lab_compare(node: LabCompare, ctx: Context) -> Outcome:
     if result is None or result.quantity is None:
         why = why or f"{node.analyte}: qualitative result only"
         return Outcome(None, [f"{node.source}: unknown ({why})"], missing=[why])
-    value = _clinical.canonical(result.quantity)
+    value = clinical_adapter.canonical(result.quantity)
     truth = _interval_compare(value, result.quantity.comparator, node.op, node.threshold)
     values = {node.analyte: result.describe()}
     return Outcome(
@@ -425,15 +425,17 @@ def _lab_uln_compare(node: LabUlnCompare, ctx: Context) -> Outcome:
         why = why or f"{node.analyte}: qualitative result only"
         return Outcome(None, [f"{node.source}: unknown ({why})"], missing=[why])
     if result.uln is not None:
-        uln = _clinical.canonical(result.uln)
+        uln = clinical_adapter.canonical(result.uln)
         uln_text = f"ULN {result.uln} (reported with the result)"
     elif node.analyte in ctx.protocol.reference_ranges:
         uln = ctx.protocol.reference_ranges[node.analyte]
-        uln_text = f"ULN {_show(uln)} {_clinical.canonical_unit(node.analyte)} (protocol default)"
+        uln_text = (
+            f"ULN {_show(uln)} {clinical_adapter.canonical_unit(node.analyte)} (protocol default)"
+        )
     else:
         why = f"{node.analyte}: no upper limit of normal"
         return Outcome(None, [f"{node.source}: unknown ({why})"], missing=[why])
-    value = _clinical.canonical(result.quantity)
+    value = clinical_adapter.canonical(result.quantity)
     truth = _interval_compare(value, result.quantity.comparator, node.op, node.factor * uln)
     ratio = value / uln
     values = {node.analyte: result.describe(), f"{node.analyte} ULN": uln_text}

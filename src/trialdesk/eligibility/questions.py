@@ -20,7 +20,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from trialdesk.eligibility.patient import Episode, LabResult, MedicationCourse, Patient
-from trialdesk.protocol import _clinical, vocabulary
+from trialdesk.protocol import clinical_adapter, vocabulary
 from trialdesk.protocol.loader import Protocol
 from trialdesk.protocol.rules import (
     AgeCompare,
@@ -122,7 +122,7 @@ def questions_for(protocol: Protocol) -> list[Question]:
             elif isinstance(node, LabDetected):
                 need("detected", node.analyte, c.id)
             elif isinstance(node, ScoreCompare):
-                labs, others = _clinical.SCORE_INPUTS[node.score]
+                labs, others = clinical_adapter.SCORE_INPUTS[node.score]
                 for a in labs:
                     need("lab", a, c.id)
                 for o in others:
@@ -166,9 +166,9 @@ def questions_for(protocol: Protocol) -> list[Question]:
                 Question(
                     f"lab_{subject}",
                     "lab",
-                    _clinical.label(subject),
+                    clinical_adapter.label(subject),
                     subject,
-                    UNIT_CHOICES.get(subject, (_clinical.canonical_unit(subject),)),
+                    UNIT_CHOICES.get(subject, (clinical_adapter.canonical_unit(subject),)),
                     criteria=crit,
                 )
             )
@@ -177,7 +177,7 @@ def questions_for(protocol: Protocol) -> list[Question]:
                 Question(
                     f"detected_{subject}",
                     "detected",
-                    f"{_clinical.label(subject)}: latest result",
+                    f"{clinical_adapter.label(subject)}: latest result",
                     subject,
                     choices=(
                         ("no", "below the detection limit (not detected)"),
@@ -284,7 +284,7 @@ def patient_from_answers(
                 raise AnswerError(f"{q.label}: unit {unit!r} is not offered")
             try:
                 number = Decimal(str(value))
-                quantity = _clinical.quantity(q.subject, number, unit)  # type: ignore[arg-type]
+                quantity = clinical_adapter.quantity(q.subject, number, unit)  # type: ignore[arg-type]
             except (InvalidOperation, ValueError) as exc:
                 raise AnswerError(f"{q.label}: {exc}") from None
             labs.append(LabResult(q.subject, quantity, today, source=q.key))  # type: ignore

@@ -25,7 +25,7 @@ from trialdesk.eligibility.cohort import (
     cohort_columns,
     criterion_column,
 )
-from trialdesk.eligibility.cohort_compile import _Compiler
+from trialdesk.eligibility.cohort_compile import CohortCompiler
 from trialdesk.eligibility.vectorized_sql import cohort_sql
 from trialdesk.protocol.loader import Protocol
 
@@ -206,7 +206,7 @@ def polars_criteria(
         backend.memos = helpers
     else:
         backend.memo = lambda key, expr: expr  # type: ignore[method-assign]
-    comp = _Compiler(backend, protocol, d)
+    comp = CohortCompiler(backend, protocol, d)
     out = []
     for c in protocol.criteria:
         if c.rule is None:

@@ -16,7 +16,7 @@ from trialdesk.eligibility.cohort import (
     cohort_columns,
     criterion_column,
 )
-from trialdesk.eligibility.cohort_compile import _Compiler
+from trialdesk.eligibility.cohort_compile import CohortCompiler
 from trialdesk.protocol.loader import Protocol
 
 __all__ = ["DIALECTS", "SqlBackend", "cohort_sql"]
@@ -218,7 +218,7 @@ def cohort_sql(
     """
     types = cohort_columns(protocol)
     backend = SqlBackend(types, set(columns) if columns is not None else None, dialect)
-    comp = _Compiler(backend, protocol, d)
+    comp = CohortCompiler(backend, protocol, d)
     inner = [f"{backend.col('patient_id')} AS patient_id"]
     names = []
     for c in protocol.criteria:

@@ -224,10 +224,12 @@ def _load(source: str | Path | dict[str, Any], *, name: str | None = None) -> Pr
             )
     ranges: dict[str, Fraction] = {}
     for analyte, spec in (elig.get("reference_ranges") or {}).items():
-        from trialdesk.protocol import _clinical
+        from trialdesk.protocol import clinical_adapter
 
         try:
-            ranges[analyte] = _clinical.canonical(_clinical.parse_quantity(analyte, spec["uln"]))
+            ranges[analyte] = clinical_adapter.canonical(
+                clinical_adapter.parse_quantity(analyte, spec["uln"])
+            )
         except ValueError as exc:
             raise ProtocolError(
                 f"{where}: eligibility.reference_ranges.{analyte}.uln: {exc}"

@@ -51,7 +51,6 @@ __all__ = [
     "parse_rule",
 ]
 
-OPS = (">=", "<=", ">", "<", "==", "!=")
 _FLIP = {">=": "<=", "<=": ">=", ">": "<", "<": ">", "==": "==", "!=": "!="}
 
 
@@ -680,7 +679,7 @@ class _Checker:
         raise self.fail(tree, "cannot compare these")  # pragma: no cover
 
     def lab_compare(self, where: Any, source: str, analyte: str, op: str, right: Any) -> Node:
-        from trialdesk.protocol import _clinical
+        from trialdesk.protocol import clinical_adapter
 
         if op in ("==", "!="):
             raise self.fail(where, "lab values compare with <, <=, >, >= (or 'between')")
@@ -689,7 +688,7 @@ class _Checker:
         if not isinstance(right, _Literal):
             raise self.fail(where, f"{analyte} compares with a quantity, e.g. '170 umol/L'")
         try:
-            threshold, unit = _clinical.to_canonical(analyte, right.number, right.unit)
+            threshold, unit = clinical_adapter.to_canonical(analyte, right.number, right.unit)
         except ValueError as exc:
             raise self.fail(where, f"unit mismatch: {exc}") from None
         return LabCompare(source, analyte, op, threshold, unit)

@@ -1,10 +1,10 @@
 """The names eligibility rules may use: labs, scores, demographics and clinical concepts.
 
 Labs are the analytes of :mod:`trialdesk.clinical.units` (by their registry name, e.g.
-``bilirubin``, ``creatinine``, ``hbv_dna``); scores are those of :mod:`trialdesk.clinical.scores`
-that :mod:`trialdesk.protocol._clinical` exposes; clinical concepts (conditions, procedures,
-events, medications) and the codes that map patient records to them are the data file
-``data/concepts.yaml``.
+``bilirubin``, ``creatinine``, ``hbv_dna``); scores are those of
+:mod:`trialdesk.clinical.scores` that :mod:`trialdesk.protocol.clinical_adapter` exposes;
+clinical concepts (conditions, procedures, events, medications) and the codes that map
+patient records to them are the data file ``data/concepts.yaml``.
 """
 
 from __future__ import annotations

@@ -37,7 +37,7 @@ APPEND_ONLY_LEADS = ("id", "trial_id")
 
 #: Never deferred: the SQL plans name ``registry_location_cell`` in ``INDEXED BY`` (a
 #: missing one is an error, not a slow query), and ``registry_trial_updated`` answers the
-#: registry version check (``places._registry_version``) every search makes.
+#: registry version check (``places.registry_version``) every search makes.
 ALWAYS_KEEP = ("registry_location_cell", "registry_trial_updated")
 
 #: Defer indexes only for an import of at least this many sources ...

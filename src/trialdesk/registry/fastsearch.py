@@ -1,9 +1,10 @@
-"""SQLite searches through an in-memory filter and distance index (numpy), FTS5 for text.
+"""SQLite searches through an in-memory filter and distance index (numpy); text ranked by
+the Tantivy index (``textindex``) while it is current, else by FTS5.
 
 The index itself (``FilterIndex``, ``build_index``) is in ``registry/filterindex.py``; this
 module runs searches with it.
 
-At 500,000 trials the SQL plans of ``sqlplan._Plan`` spend most of their time on distance
+At 500,000 trials the SQL plans of ``sqlplan.SearchPlan`` spend most of their time on distance
 filters: a dense city within 250 km has tens of thousands of sites, each read from an index,
 joined to its trial and filtered row by row, and ordering by NCT id with an exact count
 means touching every one of them. This module keeps, per process, the columns the filters
@@ -16,14 +17,17 @@ read as numpy arrays:
 
 A distance filter then costs one haversine per distinct point, a filter one vectorised
 comparison per trial, a page without text is the first matching positions, and the total
-is exact. With text, FTS5 still matches (``MATCH``) and ranks (``bm25`` with the same
-column weights), but only the trials that pass the filters are scored.
+is exact. With text, the Tantivy index ranks (BM25, the filters as constant-score
+queries) while it holds the database's current state; otherwise FTS5 matches (``MATCH``)
+and ranks (``bm25`` with the same column weights), scoring only the trials that pass the
+filters.
 
-The index is rebuilt when the registry changes (``places._cached``: the largest trial id
-and the last update time): at 500,000 trials about 2.3 s per process, 45 MB kept and
+The index is rebuilt when the registry changes (``places.cached_per_state``, keyed on
+``places.registry_version``: the registry's version and stamp, the largest trial id and the
+last update time): at 500,000 trials about 2.3 s per process, 45 MB kept and
 about 150 MB at the peak of the build.
 Semantics equal the SQL plans' (tests compare both on random queries): distances use the
-same haversine expression as the SQL (``sqlplan._distance_sql``; at the exact radius the
+same haversine expression as the SQL (``sqlplan.haversine_sql``; at the exact radius the
 last bit of a sine may differ); an age uses
 ``query.age_days``; NULL age limits are open ends.
 
@@ -37,7 +41,8 @@ from typing import Any
 import numpy as np
 
 from trialdesk.registry.filterindex import FilterIndex, ids_from_text
-from trialdesk.registry.sqlplan import _SELECT_COLUMNS, BM25_WEIGHTS
+from trialdesk.registry.sqlplan import BM25_WEIGHTS, SELECT_COLUMNS
+from trialdesk.registry.stamp import current_stamp
 
 #: Up to this many allowed trials, a ranked search sends their ids to FTS5 in one pass
 #: (``+rowid IN (...)``) instead of first fetching every match.
@@ -120,8 +125,7 @@ def _ranked_by_text_index(query, plan, index: FilterIndex, cursor, origin):
     None when it cannot answer (none here, or it does not hold the database's current
     state). Ranked by its BM25 score; equal scores in the index's own order."""
     from trialdesk.registry import textindex
-    from trialdesk.registry.models import current_stamp
-    from trialdesk.registry.sqlplan import _condition_words
+    from trialdesk.registry.sqlplan import condition_words
 
     text_index = textindex.for_connection()
     if text_index is None:
@@ -148,7 +152,7 @@ def _ranked_by_text_index(query, plan, index: FilterIndex, cursor, origin):
             for lat, lon in zip(index.point_lat[close], index.point_lon[close], strict=True)
         ]
     try:
-        tq = text_index.text_query(plan.text, _condition_words(query))
+        tq = text_index.text_query(plan.text, condition_words(query))
         filters = text_index.filter_queries(query, close_points)
         if filters:
             occur = text_index.tantivy.Occur
@@ -167,7 +171,7 @@ def _rows(cursor, ids, scores) -> list[Any]:
         return []
     ids = [int(i) for i in ids]
     cursor.execute(
-        f"SELECT {_SELECT_COLUMNS} FROM registry_trial t WHERE t.id IN "
+        f"SELECT {SELECT_COLUMNS} FROM registry_trial t WHERE t.id IN "
         f"({', '.join(['%s'] * len(ids))})",
         ids,
     )

@@ -8,7 +8,7 @@ Per process, the columns the search filters read, as numpy arrays
   site there.
 
 A distance filter costs one haversine per distinct point (the same expression as the SQL
-plans, ``sqlplan._distance_sql``), a filter one vectorised comparison per trial; an age
+plans, ``sqlplan.haversine_sql``), a filter one vectorised comparison per trial; an age
 uses ``query.age_days``; NULL age limits are open ends. The Tantivy text index
 (``textindex``) takes its distance terms from ``FilterIndex.close_points``.
 """
@@ -21,6 +21,7 @@ import numpy as np
 
 from trialdesk.registry import PHASE_BITS, geo
 from trialdesk.registry.query import age_days
+from trialdesk.registry.stamp import current_stamp
 
 _INT_MIN = np.iinfo(np.int64).min
 _INT_MAX = np.iinfo(np.int64).max
@@ -116,7 +117,7 @@ class FilterIndex:
 
 def distances_km(origin: tuple[float, float], lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     """Haversine distance (km) from ``origin`` to each point, written as the SQL plans
-    compute it (``sqlplan._distance_sql``: radians of the differences, the asin argument
+    compute it (``sqlplan.haversine_sql``: radians of the differences, the asin argument
     capped at 1). numpy's sin and cos may differ from the C library's SQLite uses in the
     last bit, so a site within about 1e-9 km of the radius can fall on either side."""
     lat0, lon0 = origin
@@ -149,8 +150,6 @@ def build_index(cursor) -> FilterIndex:
     The two reads are separate statements: sites of trials written after the first one are
     left out (the registry's version moved, so the next search rebuilds anyway).
     """
-    from trialdesk.registry.models import current_stamp
-
     stamp = current_stamp(cursor)
     cursor.execute(
         "SELECT id, overall_status, study_type, sex, phase_mask, min_age_days, max_age_days "

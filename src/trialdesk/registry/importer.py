@@ -14,7 +14,7 @@
    ``INSERT ... SELECT`` per batch with the insert trigger dropped and re-created inside the
    transaction, updated ones through the update trigger, see ``registry/bulk.py``;
    PostgreSQL: a generated tsvector column);
-4. the registry version (``models.bump_version``) moves, so per-process search caches rebuild.
+4. the registry version (``stamp.bump_version``) moves, so per-process search caches rebuild.
 
 A large import into a small registry builds the secondary indexes once at the end
 (``bulk.should_defer``). A failed file is reported and the next file is imported;
@@ -42,6 +42,7 @@ from trialdesk.registry.parsing import (
     parse_sources,
     prepare,
 )
+from trialdesk.registry.stamp import bump_version
 
 #: Studies per batch of statements inside a file's transaction.
 BATCH_SIZE = 500
@@ -351,8 +352,6 @@ def _write(items: Prepared, collect: bool = False) -> tuple[int, int, int, tuple
     trial as a ``textindex`` row with its site positions."""
     from django.db import connection
     from django.utils import timezone
-
-    from trialdesk.registry.models import bump_version
 
     sql = _sql(connection.vendor)
     now = connection.ops.adapt_datetimefield_value(timezone.now())

@@ -10,8 +10,6 @@ SQLite, a generated tsvector on PostgreSQL).
 
 from __future__ import annotations
 
-import uuid
-
 from django.db import models
 from django.db.models.functions import Lower
 from django.utils import timezone
@@ -39,8 +37,9 @@ _FILTERS_BY_NCT = ("nct_id", "overall_status", *_FILTER_COLUMNS)
 
 class _AtomicSave:
     """``save()`` in one transaction with its signals: the registry's stamp
-    (``bump_version``, in ``post_save``) then moves in the same commit as the row, so no
-    reader sees the new row under the old stamp (``textindex`` trusts that pairing)."""
+    (``stamp.bump_version``, by ``receivers.count_change`` on ``post_save``) then moves in
+    the same commit as the row, so no reader sees the new row under the old stamp
+    (``textindex`` trusts that pairing)."""
 
     def save(self, *args, **kwargs) -> None:
         from django.db import router, transaction
@@ -218,9 +217,10 @@ class DeferredIndex(models.Model):
 class RegistryState(models.Model):
     """One row: ``version`` goes up with every change to the stored trials or their sites
     (each imported file, each model save or delete), so per-process caches of registry
-    data (``places._cached``) know when to rebuild. Writes that send no model signals
-    (``QuerySet.update``, ``bulk_create``, raw SQL) must call ``bump_version`` themselves;
-    trialdesk itself writes only through the importer and model saves.
+    data (``places``, ``filterindex``) know when to rebuild. Model saves and deletes count
+    through ``receivers``; writes that send no model signals (``QuerySet.update``,
+    ``bulk_create``, raw SQL) must call ``stamp.bump_version`` themselves, as the importer
+    does. The SQL that reads and writes this row is in ``stamp`` (no Django).
 
     ``stamp`` is a fresh random name for each state and ``previous_stamp`` the one before
     it. The SQLite text index (``textindex``) records the stamp of the state it holds: it
@@ -231,62 +231,3 @@ class RegistryState(models.Model):
     version = models.BigIntegerField(default=0)
     stamp = models.CharField(max_length=32, default="", blank=True)
     previous_stamp = models.CharField(max_length=32, default="", blank=True)
-
-
-def bump_version(cursor=None) -> tuple[str, str]:
-    """Count one change to the registry (inside the caller's transaction); returns the
-    (previous, new) stamps, read and written by one statement."""
-    from django.db import connection
-
-    sql = (
-        "INSERT INTO registry_registrystate (id, version, stamp, previous_stamp) "
-        "VALUES (1, 1, %s, '') ON CONFLICT (id) DO UPDATE SET "
-        "version = registry_registrystate.version + 1, "
-        "previous_stamp = registry_registrystate.stamp, stamp = excluded.stamp "
-        "RETURNING previous_stamp, stamp"
-    )
-    params = [uuid.uuid4().hex]
-    if cursor is not None:
-        cursor.execute(sql, params)
-        return tuple(cursor.fetchone())
-    with connection.cursor() as own:
-        own.execute(sql, params)
-        return tuple(own.fetchone())
-
-
-def current_stamp(cursor) -> str:
-    """The registry's current stamp ('' before its first change)."""
-    cursor.execute("SELECT stamp FROM registry_registrystate WHERE id = 1")
-    row = cursor.fetchone()
-    return row[0] if row else ""
-
-
-def _changed(sender, instance, **kwargs) -> None:
-    previous, stamp = bump_version()
-    if sender is Trial:
-        trial_ids = {instance.pk}
-    else:
-        # A site moved to another trial changes both trials' documents.
-        trial_ids = {instance.trial_id, getattr(instance, "_trial_id_before", None)}
-    from trialdesk.registry import textsync
-
-    textsync.follow_on_commit(previous, stamp, {i for i in trial_ids if i is not None})
-
-
-def _remember_trial(sender, instance, raw=False, **kwargs) -> None:
-    if instance.pk is not None and not raw:
-        instance._trial_id_before = (
-            sender._default_manager.filter(pk=instance.pk)
-            .values_list("trial_id", flat=True)
-            .first()
-        )
-
-
-for _model in (Trial, TrialCondition, TrialIntervention, TrialLocation):
-    models.signals.post_save.connect(
-        _changed, sender=_model, dispatch_uid=f"bump-{_model.__name__}"
-    )
-    models.signals.post_delete.connect(
-        _changed, sender=_model, dispatch_uid=f"unbump-{_model.__name__}"
-    )
-models.signals.pre_save.connect(_remember_trial, sender=TrialLocation, dispatch_uid="site-trial")

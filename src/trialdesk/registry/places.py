@@ -1,7 +1,7 @@
 """Places of the registry's trial sites: the location tree, geocoded cities, city lookup.
 
-``locations_tree`` and ``cities`` are computed once per registry state (``_cached``, keyed
-on ``_registry_version``; ``search`` keeps the ``fastsearch`` filter index in the same
+``locations_tree`` and ``cities`` are computed once per registry state (``cached_per_state``, keyed
+on ``registry_version``; ``search`` keeps the ``fastsearch`` filter index in the same
 cache). ``resolve_city`` turns a ``near_city`` name into the point distances are measured
 from.
 """
@@ -44,13 +44,13 @@ class CountryCount:
 _cache: dict[str, tuple[Any, Any]] = {}
 
 
-def _registry_version(cursor) -> tuple:
+def registry_version(cursor) -> tuple:
     """Changes whenever the registry does through the importer or the models:
     ``RegistryState.version`` counts imported files and model saves and deletes and
     ``RegistryState.stamp`` names each state (it never recurs, so states whose counters
     coincide, e.g. after a rolled-back transaction, are told apart); the largest id and the
     last update time as well. Writes that send no model signals (``QuerySet.update``,
-    ``bulk_create``, raw SQL) must call ``models.bump_version()`` themselves."""
+    ``bulk_create``, raw SQL) must call ``stamp.bump_version`` themselves."""
     cursor.execute(
         "SELECT (SELECT MAX(id) FROM registry_trial), (SELECT MAX(updated_at) FROM "
         "registry_trial), (SELECT version FROM registry_registrystate WHERE id = 1), "
@@ -59,13 +59,13 @@ def _registry_version(cursor) -> tuple:
     return tuple(cursor.fetchone())
 
 
-def _cached(name: str, compute):
+def cached_per_state(name: str, compute):
     """``compute(cursor)`` once per registry version and process. One thread computes at a
     time (the others wait for its result rather than build the same thing again)."""
     from django.db import connection
 
     with connection.cursor() as cursor:
-        version = (connection.alias, connection.settings_dict["NAME"], _registry_version(cursor))
+        version = (connection.alias, connection.settings_dict["NAME"], registry_version(cursor))
         hit = _cache.get(name)
         if hit is not None and hit[0] == version:
             return hit[1]
@@ -101,7 +101,7 @@ def locations_tree() -> tuple[CountryCount, ...]:
             CountryCount(country, n, tuple(by_country.get(country, ()))) for country, n in countries
         )
 
-    return _cached("locations_tree", compute)
+    return cached_per_state("locations_tree", compute)
 
 
 def cities() -> tuple[City, ...]:
@@ -133,7 +133,7 @@ def cities() -> tuple[City, ...]:
         ]
         return tuple(sorted(found, key=lambda c: (c.name.lower(), c.country.lower())))
 
-    return _cached("cities", compute)
+    return cached_per_state("cities", compute)
 
 
 def resolve_city(name: str) -> City:

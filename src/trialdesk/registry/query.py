@@ -39,7 +39,7 @@ MAX_PER_PAGE = 100
 #: ``(page - 1) * per_page`` far inside a 64-bit integer, whatever the engine. A page past
 #: the last one (but within this bound) is an empty page with the true total; every engine
 #: also stops at its match count itself (``textindex.TextIndex.top``, ``fastsearch.run``,
-#: ``sqlplan._Plan``), so no offset beyond the matches reaches a collector (issue 15: page
+#: ``sqlplan.SearchPlan``), so no offset beyond the matches reaches a collector (issue 15: page
 #: 2147483648 made Tantivy allocate ~687 GB and abort the server).
 MAX_PAGE = 1_000_000
 #: Days per year used for ages, both for the patient's age and the trials' limits.

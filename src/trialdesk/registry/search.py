@@ -1,17 +1,24 @@
 """Search the registry: full text + filters, ranked, paged; the location tree and city lookup.
 
-Two engines, one behaviour:
+One behaviour, answered by the engine that suits the database and the query (``search``
+chooses):
 
-- SQLite: the FTS5 table ``registry_trial_fts`` ranked by ``bm25`` with column weights
-  (titles and acronym highest, then conditions, interventions, summary, criteria);
-- PostgreSQL: the generated ``search_vector`` (weights A-D) with a GIN index, matched by
-  ``websearch_to_tsquery('english', ...)`` and ranked by ``ts_rank_cd``.
+- SQLite without a country or city filter: the per-process numpy filter and distance index
+  (``filterindex``, searched by ``fastsearch``); text ranked by the Tantivy index
+  (``textindex``, BM25) while it holds the database's current state, else matched and
+  ranked by the FTS5 table ``registry_trial_fts`` (``bm25`` with column weights: titles and
+  acronym highest, then conditions, interventions, summary, criteria);
+- SQLite with a country or city filter (or ``FAST_INDEX`` off): the SQL plans of
+  ``sqlplan`` over FTS5;
+- PostgreSQL: the SQL plans over the generated ``search_vector`` (weights A-D) with a GIN
+  index, matched by ``websearch_to_tsquery('english', ...)`` and ranked by ``ts_rank_cd``.
 
-User text is never passed to either engine raw. ``parse_text`` reads a small web-search
-syntax (words, "quoted phrases", ``OR``, ``-excluded``) and both engines receive a query
+User text is never passed to an engine raw. ``parse_text`` reads a small web-search
+syntax (words, "quoted phrases", ``OR``, ``-excluded``) and every engine receives a query
 rebuilt from its result, so input like ``cirrhosis AND (`` never raises a syntax error and
-both engines agree on which words count (the PostgreSQL English stop words are dropped on
-both).
+the engines agree on which words count (the PostgreSQL English stop words are dropped on
+all of them). Tests compare the engines on random queries (docs/registry.md names the few
+known differences of stemming and of order among equal-relevance results).
 
 Filters: statuses, phases (any of), study type, sex (the patient's: FEMALE matches FEMALE
 and ALL trials), age in years (min_age <= age <= max_age, inclusive, open ends allowed),
@@ -26,8 +33,8 @@ This module is the public entry: it runs ``search`` and builds its results (``Se
   ``MAX_PAGE``, ``MAX_PER_PAGE``, ``age_days``;
 - ``textquery``: ``parse_text``, ``TextQuery``, ``Term``, ``STOP_WORDS``;
 - ``places``: ``locations_tree``, ``cities``, ``resolve_city`` and the per-registry-state
-  cache ``_cached``;
-- ``sqlplan``: the SQL plans (``_Plan``, ``_distance_sql``, ``BM25_WEIGHTS``, probe caps);
+  cache ``cached_per_state``;
+- ``sqlplan``: the SQL plans (``SearchPlan``, ``BM25_WEIGHTS``, probe caps);
 - ``filterindex`` and ``fastsearch``: the in-memory filter index and the searches run
   with it (SQLite).
 
@@ -46,8 +53,7 @@ from trialdesk.registry.places import (
     City,
     CityCount,
     CountryCount,
-    _cached,
-    _registry_version,
+    cached_per_state,
     cities,
     locations_tree,
     resolve_city,
@@ -65,13 +71,11 @@ from trialdesk.registry.query import (
     age_days,
 )
 from trialdesk.registry.sqlplan import (
-    _SELECT_COLUMNS,
     BM25_WEIGHTS,
     FTS_PROBE_COST,
     PROBE_CAP,
     SITES_DRIVE_CAP,
-    _distance_sql,
-    _Plan,
+    SearchPlan,
 )
 from trialdesk.registry.textquery import STOP_WORDS, Term, TextQuery, parse_text
 
@@ -108,12 +112,9 @@ __all__ = [
     "locations_tree",
     "parse_text",
     "resolve_city",
-    # private, used by fastsearch and the tests
-    "_Plan",
-    "_SELECT_COLUMNS",
-    "_cached",
-    "_distance_sql",
-    "_registry_version",
+    # the SQL plan and the per-registry-state cache
+    "SearchPlan",
+    "cached_per_state",
 ]
 
 #: Without text, the total is counted up to this many matches (then ``total_exact`` is False).
@@ -187,10 +188,13 @@ class SearchPage:
 
 
 def search(query: SearchQuery) -> SearchPage:
-    """Run ``query`` on the default database; see the module docstring for the semantics.
+    """Run ``query`` on the default database; see the module docstring for the semantics
+    and the engines.
 
-    Ordered by relevance (then NCT id) with text, else by NCT id. The plan (SQLite; on
-    PostgreSQL one statement, planned by the server from its statistics):
+    Ordered by relevance (then NCT id) with text, else by NCT id. SQLite searches without a
+    country or city filter run on the in-memory index (``fastsearch.run``). The SQL plans
+    (the other SQLite searches; on PostgreSQL one statement, planned by the server from its
+    statistics):
 
     - a distance filter narrows sites by 0.1-degree grid cells (one indexed range per cell
       row), then the exact bounding box, then the haversine distance;
@@ -216,12 +220,12 @@ def search(query: SearchQuery) -> SearchPage:
     elif query.near_city is not None:
         place = resolve_city(query.near_city)
         origin = (place.lat, place.lon)
-    plan = _Plan(query, text, origin, vendor)
+    plan = SearchPlan(query, text, origin, vendor)
     offset = query.offset
     if vendor == "sqlite" and not (query.country or query.city) and FAST_INDEX:
         from trialdesk.registry import fastsearch, filterindex
 
-        index = _cached("filter_index", filterindex.build_index)
+        index = cached_per_state("filter_index", filterindex.build_index)
         with connection.cursor() as cursor:
             rows, total = fastsearch.run(query, plan, index, cursor, origin)
         exact = True
@@ -247,7 +251,7 @@ def search(query: SearchQuery) -> SearchPage:
 FAST_INDEX = True
 
 
-def _run_sql(plan: _Plan, connection, offset: int) -> tuple[list, int, bool]:
+def _run_sql(plan: SearchPlan, connection, offset: int) -> tuple[list, int, bool]:
     with connection.cursor() as cursor:
         if plan.ranked or plan.fts_expr or (plan.located and plan.few_sites(cursor)):
             rows, total = plan.run_windowed(cursor, offset)

@@ -1,7 +1,7 @@
 """The SQL plans of a search: the statements ``search`` runs when the in-memory index is
 not used (PostgreSQL always; SQLite with a country or city filter, or ``FAST_INDEX`` off).
 
-``_Plan`` holds the SQL pieces of one query (trial filters, the full-text expression, the
+``SearchPlan`` holds the SQL pieces of one query (trial filters, the full-text expression, the
 site distance filter) and builds the two statement shapes: ``run_plain`` (no text: NCT id
 order, a capped count) and ``run_windowed`` (text and/or distance: page and
 ``COUNT(*) OVER ()`` in one statement). See ``search.search`` for the plan choices.
@@ -13,14 +13,14 @@ from typing import Any
 
 from trialdesk.registry import PHASE_BITS, geo
 from trialdesk.registry.query import SearchQuery, age_days
-from trialdesk.registry.textquery import TextQuery, _clean_words, _fts5_string
+from trialdesk.registry.textquery import TextQuery, clean_words, fts5_string
 
 #: FTS5 column weights for bm25, in the column order of the FTS table (migration 0011):
 #: titles, acronym, conditions, interventions, summary, criteria, identifiers (an NCT id or
 #: a study id typed in the search box weighs as much as the title).
 BM25_WEIGHTS = (10.0, 8.0, 8.0, 4.0, 3.0, 2.0, 1.0, 10.0)
 
-_SELECT_COLUMNS = "t.id, t.nct_id, t.brief_title, t.overall_status, t.phases, t.conditions_text"
+SELECT_COLUMNS = "t.id, t.nct_id, t.brief_title, t.overall_status, t.phases, t.conditions_text"
 #: SQLite looks candidates up in the narrow covering index, not in the wide table rows.
 _BY_ID = " INDEXED BY registry_trial_by_id"
 #: Candidate sets are compared by counting each up to this many rows.
@@ -32,12 +32,12 @@ SITES_DRIVE_CAP = 20_000
 FTS_PROBE_COST = 20
 
 
-def _condition_words(query: SearchQuery) -> list[str]:
+def condition_words(query: SearchQuery) -> list[str]:
     """The condition filter's words (all must be in the trial's conditions); none = no filter."""
-    return _clean_words(query.condition) if query.condition else []
+    return clean_words(query.condition) if query.condition else []
 
 
-class _Plan:
+class SearchPlan:
     """The SQL pieces of one search and the two statement shapes that use them."""
 
     def __init__(self, query: SearchQuery, text: TextQuery, origin, vendor: str) -> None:
@@ -53,17 +53,17 @@ class _Plan:
         self.tsquery = text.websearch() if self.ranked else ""
         if vendor == "sqlite":
             expr = text.fts5() if self.ranked else ""
-            words = _condition_words(query)
+            words = condition_words(query)
             if words:
-                cond = "conditions_text : (" + " AND ".join(_fts5_string(w) for w in words) + ")"
+                cond = "conditions_text : (" + " AND ".join(fts5_string(w) for w in words) + ")"
                 expr = f"({expr}) AND {cond}" if expr else cond
             self.fts_expr = expr
-        elif _condition_words(query):
+        elif condition_words(query):
             self.where.append(
                 "to_tsvector('english'::regconfig, t.conditions_text) "
                 "@@ plainto_tsquery('english'::regconfig, %s)"
             )
-            self.params.append(" ".join(_condition_words(query)))
+            self.params.append(" ".join(condition_words(query)))
         # Sites within range: SQL on alias ``l``.
         self.located = origin is not None and query.within_km is not None
         self.site_sql, self.site_params = "", []
@@ -123,7 +123,7 @@ class _Plan:
         box_params: list[Any] = [box.min_lat, box.max_lat]
         for west, east in box.lon_ranges:
             box_params.extend([west, east])
-        distance_sql = f"{_distance_sql(self.vendor)} <= %s"
+        distance_sql = f"{haversine_sql(self.vendor)} <= %s"
         distance_params = [*_distance_params(self.vendor, origin), within_km]
         # Per trial (sites found by trial_id): the box, then the distance.
         self.check_sql = f"{box_sql} AND {distance_sql}"
@@ -177,7 +177,7 @@ class _Plan:
         rows = []
         if offset < total:
             cursor.execute(
-                f"SELECT {_SELECT_COLUMNS}, NULL FROM registry_trial t{where} "
+                f"SELECT {SELECT_COLUMNS}, NULL FROM registry_trial t{where} "
                 "ORDER BY t.nct_id LIMIT %s OFFSET %s",
                 [*params, self.query.per_page, offset],
             )
@@ -203,7 +203,7 @@ class _Plan:
             f"WITH s AS MATERIALIZED ({sql}), "
             "p AS (SELECT id, nct_id, score, COUNT(*) OVER () AS total FROM s "
             f"ORDER BY {order} LIMIT %s OFFSET %s) "
-            f"SELECT {_SELECT_COLUMNS}, p.score, p.total FROM p "
+            f"SELECT {SELECT_COLUMNS}, p.score, p.total FROM p "
             f"JOIN registry_trial t ON t.id = p.id ORDER BY p.{order.replace(', ', ', p.')}",
             [*params, self.query.per_page, offset],
         )
@@ -304,7 +304,7 @@ class _Plan:
         return cursor.fetchone()[0]
 
 
-def _distance_sql(vendor: str) -> str:
+def haversine_sql(vendor: str) -> str:
     """Haversine distance in km from the origin (params) to site ``l``; ``geo.haversine_km``."""
     if vendor == "sqlite" and not geo.SQLITE_MATH:
         return "registry_haversine_km(%s, %s, l.lat, l.lon)"

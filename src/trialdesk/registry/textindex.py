@@ -20,7 +20,7 @@ per-process temporary folder for an in-memory database). One document per trial 
   ``filterindex``).
 
 **Consistency.** Every change to the registry gives it a new random stamp
-(``models.bump_version``, which also returns the stamp before). The index holds one extra
+(``stamp.bump_version``, which also returns the stamp before). The index holds one extra
 document naming the stamp of the database state it reflects, written in the same Tantivy
 commit as the trials' documents. Searches use the index only while that stamp equals the
 database's; otherwise they take the FTS5 path, which is slower but always current. Writers
@@ -59,6 +59,7 @@ from pathlib import Path
 import numpy as np
 
 from trialdesk.registry.sqlplan import BM25_WEIGHTS
+from trialdesk.registry.stamp import current_stamp
 
 log = logging.getLogger(__name__)
 
@@ -474,8 +475,6 @@ def for_connection(connection=None) -> TextIndex | None:
 def open_index(connection) -> TextIndex:
     """Open (or create) the text index of ``connection``'s database; raises if it cannot
     (``IndexBusy``: another process is creating it; OSError or ValueError: unreadable)."""
-    from trialdesk.registry.models import current_stamp
-
     path = path_for(connection)
     if path is None:
         raise ValueError("no text index for this database")

@@ -1,11 +1,12 @@
-"""User text as a small web-search syntax, rebuilt for either full-text engine.
+"""User text as a small web-search syntax, rebuilt for each full-text engine.
 
-User text is never passed to either engine raw. ``parse_text`` reads words, "quoted
+User text is never passed to an engine raw. ``parse_text`` reads words, "quoted
 phrases", ``OR`` and ``-excluded`` terms into a ``TextQuery``, which rebuilds the query as
 an FTS5 ``MATCH`` expression (``TextQuery.fts5``, SQLite) or a ``websearch_to_tsquery``
-string (``TextQuery.websearch``, PostgreSQL), so input like ``cirrhosis AND (`` never
-raises a syntax error and both engines agree on which words count (the PostgreSQL English
-stop words are dropped on both).
+string (``TextQuery.websearch``, PostgreSQL); the Tantivy index (``textindex``, SQLite)
+builds its query objects from the same terms. So input like ``cirrhosis AND (`` never
+raises a syntax error and the engines agree on which words count (the PostgreSQL English
+stop words are dropped on all of them).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 #: PostgreSQL's English stop words (share/tsearch_data/english.stop, from Snowball); dropped
-#: from queries on both engines so that SQLite and PostgreSQL read the same query.
+#: from queries on every engine so that SQLite and PostgreSQL read the same query.
 STOP_WORDS = frozenset(
     """i me my myself we our ours ourselves you your yours yourself yourselves he him his
     himself she her hers herself it its itself they them their theirs themselves what which
@@ -61,8 +62,8 @@ class TextQuery:
         """The query as an FTS5 MATCH expression, every term a quoted string."""
         alternatives = []
         for group in self.groups:
-            pos = " AND ".join(_fts5_string(t.text) for t in group if not t.negated)
-            neg = "".join(f" NOT {_fts5_string(t.text)}" for t in group if t.negated)
+            pos = " AND ".join(fts5_string(t.text) for t in group if not t.negated)
+            neg = "".join(f" NOT {fts5_string(t.text)}" for t in group if t.negated)
             alternatives.append(f"({pos}){neg}")
         return " OR ".join(f"({a})" for a in alternatives)
 
@@ -74,11 +75,11 @@ _SPLIT_NCT = re.compile(r"\bNCT[\s:_-]*(\d{8})\b", re.IGNORECASE)
 _WORD = re.compile(r"[^\W_]+")
 
 
-def _fts5_string(text: str) -> str:
+def fts5_string(text: str) -> str:
     return '"' + text.replace('"', '""') + '"'
 
 
-def _clean_words(text: str) -> list[str]:
+def clean_words(text: str) -> list[str]:
     """Letters/digits runs of ``text`` without stop words (what the tokenizers index)."""
     return [w for w in _WORD.findall(text) if w.lower() not in STOP_WORDS]
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import time
 
+from trialdesk.registry.stamp import current_stamp
 from trialdesk.registry.textindex import (
     COMMIT_SECONDS,
     IndexBusy,
@@ -59,8 +60,6 @@ def rebuild(connection=None, threads: int = 2) -> int:
 
 
 def _rebuild_with(w: Writer, connection) -> int:
-    from trialdesk.registry.models import current_stamp
-
     w.writer.delete_all_documents()
     # One read transaction: the rows and the stamp are the same state (a WAL snapshot). A
     # plain deferred BEGIN: Django's atomic() would take the write lock (the settings ask
@@ -88,8 +87,6 @@ class ImportFollower:
     they are logged and the index is rebuilt (or left behind, FTS5 answering)."""
 
     def __init__(self, connection, index: TextIndex, writer: Writer) -> None:
-        from trialdesk.registry.models import current_stamp
-
         self.connection = connection
         self.index = index
         self.w = writer
@@ -167,8 +164,6 @@ def catch_up(connection) -> bool:
     """Rebuild the index if it lags the database and no other process is writing it; True
     when it is current afterwards. The end of an import that could not follow (another
     process held the index) calls this."""
-    from trialdesk.registry.models import current_stamp
-
     index = for_connection(connection)
     if index is None:
         return False

@@ -119,7 +119,6 @@ CONTACT_ROLE = {
     "SUB_INVESTIGATOR": "Sub-Investigator",
     "CONTACT": "Contact",
 }
-RECRUITMENT_STATUS = OVERALL_STATUS  # site status uses the same vocabulary
 
 TABLES: dict[str, dict[str, str]] = {
     "status": OVERALL_STATUS,
@@ -169,26 +168,5 @@ def status_label(value: object) -> str:
 
 
 @register.filter
-def phase_label(value: object) -> str:
-    return label("phase", value)
-
-
-@register.filter
 def phases(value: Iterable[object] | None) -> str:
     return phases_label(value)
-
-
-@register.filter
-def study_type_label(value: object) -> str:
-    return label("study_type", value)
-
-
-@register.filter
-def sex_label(value: object) -> str:
-    return label("sex", value)
-
-
-@register.filter
-def enum(value: object) -> str:
-    """The raw enum code, for ``data-*`` attributes."""
-    return enum_value(value)
