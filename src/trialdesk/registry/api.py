@@ -71,9 +71,8 @@ def internal_error(request: HttpRequest, exc: Exception) -> HttpResponse:
         exc_info=exc,
         extra={"status_code": 500, "request": request},
     )
-    return api.create_response(
-        request, {"detail": "Internal server error: the request was not answered."}, status=500
-    )
+    # The same body as the site's own JSON 500 (web/errors.py), so a client sees one shape.
+    return api.create_response(request, {"detail": "Internal server error"}, status=500)
 
 
 _ASSET_DIR = Path(ninja.__file__).resolve().parent / "static" / "ninja"
