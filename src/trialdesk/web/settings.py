@@ -28,6 +28,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "trialdesk.web",
     "trialdesk.registry",
+    "simple_history",
+    "trialdesk.conduct",
 ]
 
 MIDDLEWARE = [
@@ -86,6 +88,10 @@ LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+
+LOGIN_URL = "conduct:login"
+LOGIN_REDIRECT_URL = "conduct:home"
+LOGOUT_REDIRECT_URL = "conduct:login"
 
 STATIC_URL = "static/"
 STATIC_ROOT = VAR_DIR / "static"

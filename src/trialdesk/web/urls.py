@@ -10,6 +10,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("trials/", include("trialdesk.registry.urls")),
     # Swagger UI's own files, served from the installed django-ninja package (offline).
+    path("conduct/", include("trialdesk.conduct.urls")),
     path("api/docs/assets/<str:name>", docs_asset, name="api-docs-asset"),
     path("api/", api.urls),
     path("admin/", admin.site.urls),

@@ -1,0 +1,103 @@
+"""The sites of the two seed trials, their studies and first consent form versions, and
+user accounts with a role at a site. Idempotent: running it again changes nothing."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from trialdesk.conduct.errors import ConductError
+from trialdesk.conduct.models import (
+    ConsentFormVersion,
+    Site,
+    SiteMembership,
+    Study,
+    TrialSite,
+    write,
+)
+from trialdesk.conduct.roles import ROLES
+
+
+@dataclass(frozen=True)
+class SiteSeed:
+    code: str
+    name: str
+    city: str
+    country: str
+    nct_id: str
+
+
+#: The seed trials' sites as their public listings name them (shared/seeds/).
+SEED_SITES = (
+    SiteSeed("BJ302", "Beijing 302 Hospital", "Beijing", "China", "NCT05227846"),
+    SiteSeed(
+        "VINMEC",
+        "Vinmec Research Institute of Stem Cell and Gene Technology",
+        "Hanoi",
+        "Vietnam",
+        "NCT05331872",
+    ),
+)
+
+
+def ensure_seed_sites(by: Any) -> list[Study]:
+    """The two sites, their studies (titles from the protocol files) and consent form v1.0."""
+    studies = []
+    with transaction.atomic():
+        for seed in SEED_SITES:
+            site, _ = Site.objects.get_or_create(
+                code=seed.code,
+                defaults={"name": seed.name, "city": seed.city, "country": seed.country},
+            )
+            study = Study.objects.filter(nct_id=seed.nct_id).first()
+            if study is None:
+                from trialdesk.protocol import find_protocol, load_protocol
+
+                protocol = load_protocol(find_protocol(seed.nct_id))
+                study = Study.objects.create(nct_id=seed.nct_id, title=protocol.title[:300])
+            TrialSite.objects.get_or_create(study=study, site=site)
+            if not study.consent_versions.exists():
+                write(
+                    ConsentFormVersion(
+                        study=study,
+                        version="1.0",
+                        approved_on=date(2022, 1, 1),
+                        summary="Initial approved informed consent form",
+                    ),
+                    by,
+                )
+            studies.append(study)
+    return studies
+
+
+def ensure_user(
+    username: str,
+    role: str,
+    sites: list[Site],
+    *,
+    password: str | None,
+    first_name: str = "",
+    last_name: str = "",
+) -> Any:
+    """A user with ``role`` (one of ROLES) at ``sites``. A new user gets ``password``; an
+    existing one keeps theirs when ``password`` is None."""
+    if role not in ROLES:
+        raise ConductError(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
+    User = get_user_model()
+    user, created = User.objects.get_or_create(
+        username=username, defaults={"first_name": first_name, "last_name": last_name}
+    )
+    if created or password is not None:
+        if password is None:
+            raise ConductError(f"{username}: a new user needs a password")
+        user.set_password(password)
+        user.save()
+    user.groups.add(Group.objects.get(name=role))
+    for site in sites:
+        SiteMembership.objects.get_or_create(user=user, site=site)
+    return user

@@ -1,0 +1,141 @@
+"""Forms for site staff. Validation of the trial's rules happens in the services (one place);
+these check shape and types, and carry the services' messages back to the right field."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.validators import RegexValidator
+
+from trialdesk.conduct.models import ConsentFormVersion, Participant, Site
+
+
+class ScreeningForm(forms.Form):
+    site = forms.ModelChoiceField(queryset=Site.objects.none(), empty_label=None)
+    initials = forms.CharField(
+        max_length=4,
+        validators=[RegexValidator(r"^[A-Z]{2,4}$", "2 to 4 capital letters, e.g. NVA")],
+        help_text="2 to 4 capital letters",
+    )
+    sex = forms.ChoiceField(choices=Participant.SEX_CHOICES)
+    birth_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    screened_on = forms.DateField(
+        label="Screening date", widget=forms.DateInput(attrs={"type": "date"})
+    )
+    source = forms.ChoiceField(
+        label="Data format",
+        choices=[("plain", "Entered (plain format, YAML or JSON)"), ("fhir", "FHIR R4 bundle")],
+    )
+    data = forms.CharField(
+        label="Screening data",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 12, "spellcheck": "false"}),
+        help_text="Labs, conditions, procedures and medications (docs/protocol-format.md).",
+    )
+    upload = forms.FileField(
+        label="or upload a file", required=False, help_text="A FHIR R4 bundle or a plain file"
+    )
+
+    def __init__(self, *args, sites=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if sites is not None:
+            self.fields["site"].queryset = sites
+
+    def clean(self):
+        data = super().clean()
+        upload = data.get("upload")
+        if upload:
+            if upload.size > 2_000_000:
+                self.add_error("upload", "the file is larger than 2 MB")
+                return data
+            try:
+                data["data"] = upload.read().decode("utf-8")
+            except UnicodeDecodeError:
+                self.add_error("upload", f"{upload.name}: not UTF-8 text")
+            data["source_name"] = upload.name
+        else:
+            data["source_name"] = "entered on the screening form"
+        if not (data.get("data") or "").strip() and not self.errors:
+            self.add_error("data", "enter the screening data or upload a file")
+        return data
+
+
+class AttestationForm(forms.Form):
+    """One yes/no question per pending attestation of the assessment."""
+
+    def __init__(self, *args, pending=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        for criterion in pending:
+            self.fields[criterion["id"]] = forms.ChoiceField(
+                label=f"{criterion['id']}: {criterion['attestation']}",
+                choices=[("", "not settled yet"), ("yes", "Yes"), ("no", "No")],
+                required=False,
+            )
+
+    def answers(self) -> dict[str, bool]:
+        return {k: v == "yes" for k, v in self.cleaned_data.items() if v in ("yes", "no")}
+
+
+class SignatureForm(forms.Form):
+    meaning = forms.CharField(max_length=300)
+    password = forms.CharField(
+        label="Your password (re-entered to sign)",
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+
+
+class ConsentForm(forms.Form):
+    form_version = forms.ModelChoiceField(
+        queryset=ConsentFormVersion.objects.none(), empty_label=None, label="Consent form version"
+    )
+    consented_at = forms.DateTimeField(
+        label="Consent signed at (UTC)",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )
+    note = forms.CharField(max_length=300, required=False)
+
+    def __init__(self, *args, study=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if study is not None:
+            self.fields["form_version"].queryset = study.consent_versions.order_by("-approved_on")
+
+
+class CorrectionForm(forms.ModelForm):
+    reason = forms.CharField(
+        max_length=300,
+        required=False,
+        help_text="Required: why the record changes (kept in its history).",
+    )
+
+    class Meta:
+        model = Participant
+        fields = ["initials", "sex", "birth_date", "screened_on"]
+        widgets = {
+            "birth_date": forms.DateInput(attrs={"type": "date"}),
+            "screened_on": forms.DateInput(attrs={"type": "date"}),
+        }
+
+    def clean_reason(self):
+        reason = self.cleaned_data.get("reason", "").strip()
+        if not reason:
+            raise forms.ValidationError("a reason is required for any change after first save")
+        return reason
+
+
+class DosingForm(forms.Form):
+    product_lot = forms.CharField(max_length=60, label="Product unit or lot")
+    cells = forms.IntegerField(min_value=1, label="Total viable cells given")
+    body_weight_kg = forms.DecimalField(
+        max_digits=5, decimal_places=1, min_value=1, required=False, label="Body weight (kg)"
+    )
+    started_at = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    ended_at = forms.DateTimeField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    route = forms.CharField(max_length=60)
+    volume_ml = forms.DecimalField(max_digits=6, decimal_places=1, min_value=0, label="Volume (ml)")
+    premedication = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    infusion_reactions = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+
+
+def add_service_error(form: forms.Form, exc) -> None:  # noqa: ANN001
+    """Put a ConductError's message on its field (or on the whole form)."""
+    field = getattr(exc, "field", None)
+    form.add_error(field if field in form.fields else None, str(exc))

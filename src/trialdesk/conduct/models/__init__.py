@@ -1,0 +1,32 @@
+"""The conduct app's models, one module per concept."""
+
+from trialdesk.conduct.models.audit import ClinicalRecord, ImmutableRecord, remove, write
+from trialdesk.conduct.models.consent import ConsentFormVersion, ConsentRecord
+from trialdesk.conduct.models.enrolment import (
+    Cohort,
+    CohortSlot,
+    DosingRecord,
+    SafetyReviewDecision,
+)
+from trialdesk.conduct.models.participants import EligibilityAssessment, Participant, Signature
+from trialdesk.conduct.models.sites import Site, SiteMembership, Study, TrialSite
+
+__all__ = [
+    "ClinicalRecord",
+    "Cohort",
+    "CohortSlot",
+    "ConsentFormVersion",
+    "ConsentRecord",
+    "DosingRecord",
+    "EligibilityAssessment",
+    "ImmutableRecord",
+    "Participant",
+    "SafetyReviewDecision",
+    "Signature",
+    "Site",
+    "SiteMembership",
+    "Study",
+    "TrialSite",
+    "remove",
+    "write",
+]

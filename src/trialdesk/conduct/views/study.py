@@ -1,0 +1,38 @@
+"""The staff home (studies at the user's sites) and a study's dashboard."""
+
+from __future__ import annotations
+
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+from trialdesk.conduct.models import Participant, Study
+from trialdesk.conduct.views.common import study_for
+
+
+@login_required
+def home(request: HttpRequest) -> HttpResponse:
+    studies = Study.objects.visible_to(request.user)
+    return render(request, "conduct/home.html", {"studies": studies})
+
+
+@login_required
+def dashboard(request: HttpRequest, nct_id: str) -> HttpResponse:
+    study = study_for(request, nct_id)
+    participants = (
+        Participant.objects.visible_to(request.user)
+        .filter(study=study)
+        .select_related("site", "slot__cohort")
+    )
+    cohorts = [{"cohort": c, "enrolled": c.enrolled()} for c in study.cohorts.order_by("number")]
+    context = {
+        "study": study,
+        "participants": participants,
+        "cohorts": cohorts,
+        "pending_decisions": study.decisions.filter(effective=False),
+        "counts": {
+            status: sum(1 for p in participants if p.status == status)
+            for status, _ in Participant.STATUS_CHOICES
+        },
+    }
+    return render(request, "conduct/dashboard.html", context)
