@@ -4,6 +4,7 @@ they belong to, and a participant only at such a site (``Participant.objects.vis
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
@@ -57,9 +58,18 @@ class Study(models.Model):
 
     def protocol(self) -> Any:
         """The protocol (``trialdesk.protocol.Protocol``) from protocols/<NCT id>/."""
-        from trialdesk.protocol import find_protocol, load_protocol
+        from trialdesk.protocol import find_protocol
 
-        return load_protocol(find_protocol(self.nct_id))
+        path = find_protocol(self.nct_id)
+        return _load_protocol(str(path.resolve()), path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=16)
+def _load_protocol(path: str, mtime_ns: int) -> Any:
+    """Loaded once per file version (the modification time is part of the key)."""
+    from trialdesk.protocol import load_protocol
+
+    return load_protocol(path)
 
 
 class TrialSite(models.Model):
