@@ -3,6 +3,15 @@
 Pure core: no Django. See docs/protocol-format.md.
 """
 
+from trialdesk.protocol.conduct import (
+    ASSESSMENTS,
+    RELATEDNESS,
+    ConductPlan,
+    DltCriterion,
+    DoseLevel,
+    EscalationPlan,
+    VisitDefinition,
+)
 from trialdesk.protocol.loader import (
     Criterion,
     Protocol,
@@ -14,10 +23,17 @@ from trialdesk.protocol.loader import (
 from trialdesk.protocol.rules import RuleError, parse_rule
 
 __all__ = [
+    "ASSESSMENTS",
+    "RELATEDNESS",
+    "ConductPlan",
     "Criterion",
+    "DltCriterion",
+    "DoseLevel",
+    "EscalationPlan",
     "Protocol",
     "ProtocolError",
     "RuleError",
+    "VisitDefinition",
     "find_protocol",
     "load_protocol",
     "parse_rule",

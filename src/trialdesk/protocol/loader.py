@@ -1,6 +1,9 @@
 """Load ``protocols/<NCT id>/protocol.yaml``: schema-validate, then parse every rule.
 
-:func:`load_protocol` returns an immutable :class:`Protocol`; any problem raises
+:func:`load_protocol` takes an NCT id (looked up in :func:`protocols_dir`, cached until the
+file changes), a path or a parsed mapping, and returns an immutable :class:`Protocol`; the
+``conduct`` section becomes a :class:`~trialdesk.protocol.conduct.ConductPlan`
+(``protocol.conduct``). Any problem raises
 :class:`ProtocolError` naming the file, the field (as a path such as
 ``eligibility.exclusion[8].rule``) or the criterion and the position in its rule. Nothing is
 half loaded: either every criterion is valid or the load fails.
@@ -10,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from dataclasses import dataclass, field
 from fractions import Fraction
 from functools import lru_cache
@@ -18,6 +22,7 @@ from typing import Any
 
 import yaml
 
+from trialdesk.protocol.conduct import ConductPlan, parse_conduct
 from trialdesk.protocol.rules import Node, RuleError, parse_rule
 
 __all__ = [
@@ -30,6 +35,7 @@ __all__ = [
 ]
 
 SCHEMA_FILE = Path(__file__).with_name("schema.json")
+_NCT_ID = re.compile(r"^NCT[0-9]{8}$", re.IGNORECASE)
 DEFAULT_LAB_WINDOW_DAYS = 28
 
 
@@ -75,6 +81,7 @@ class Protocol:
     child_pugh_variant: str | None = None
     path: Path | None = None
     version: int = 1
+    conduct: ConductPlan | None = None  # None only for a file without the conduct section
 
     @property
     def inclusion(self) -> tuple[Criterion, ...]:
@@ -124,7 +131,24 @@ def find_protocol(nct_id: str, base: Path | None = None) -> Path:
 
 
 def load_protocol(source: str | Path | dict[str, Any], *, name: str | None = None) -> Protocol:
-    """Load and check a protocol from a path to protocol.yaml or an already parsed mapping."""
+    """Load and check a protocol: an NCT id, a path to protocol.yaml or a parsed mapping.
+
+    An NCT id (``"NCT05227846"``) is found with :func:`find_protocol`; the result is cached
+    per file and reloaded when the file's modification time or size changes.
+    """
+    if isinstance(source, str) and _NCT_ID.match(source.strip()) and not Path(source).exists():
+        path = find_protocol(source).resolve()
+        stat = path.stat()
+        return _load_cached(path, stat.st_mtime_ns, stat.st_size)
+    return _load(source, name=name)
+
+
+@lru_cache(maxsize=32)
+def _load_cached(path: Path, mtime_ns: int, size: int) -> Protocol:
+    return _load(path)
+
+
+def _load(source: str | Path | dict[str, Any], *, name: str | None = None) -> Protocol:
     if isinstance(source, dict):
         data, where, path = source, name or "<protocol>", None
     else:
@@ -215,6 +239,7 @@ def load_protocol(source: str | Path | dict[str, Any], *, name: str | None = Non
         raise ProtocolError(
             f"{where}: trial.nct_id {trial['nct_id']} does not match the folder {path.parent.name}"
         )
+    conduct = parse_conduct(data["conduct"], where) if "conduct" in data else None
     return Protocol(
         nct_id=trial["nct_id"],
         title=trial["title"],
@@ -225,6 +250,7 @@ def load_protocol(source: str | Path | dict[str, Any], *, name: str | None = Non
         child_pugh_variant=elig.get("child_pugh_variant"),
         path=path,
         version=int(data["version"]),
+        conduct=conduct,
     )
 
 
