@@ -6,25 +6,13 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from tests.conduct.conftest import PASSWORD, eligible_plain
+from tests.conduct.conftest import PASSWORD, SETTLED, eligible_plain
 
 from trialdesk.conduct import services
 from trialdesk.conduct.errors import ConductError
 from trialdesk.conduct.models import EligibilityAssessment, Participant, Signature
 
 pytestmark = pytest.mark.django_db
-
-# NCT05227846's attestations (protocols/NCT05227846/protocol.yaml): inc-1 is an inclusion
-# (yes = met), the others exclusions (no = does not apply).
-SETTLED = {
-    "inc-1": True,
-    "exc-4.1": False,
-    "exc-5.1": False,
-    "exc-8": False,
-    "exc-13.2": False,
-    "exc-17.2": False,
-    "exc-20": False,
-}
 
 
 def screen(setup, role="coordinator", **over):

@@ -64,7 +64,8 @@ def sync_roles(apps, schema_editor=None) -> None:  # noqa: ANN001 - migration si
     from django.contrib.auth.management import create_permissions
 
     config = apps.get_app_config("conduct")
-    config.models_module = True
+    if getattr(config, "models_module", None) is None:  # the migration's historical app registry
+        config.models_module = True
     create_permissions(config, apps=apps, verbosity=0)
     Group = apps.get_model("auth", "Group")
     Permission = apps.get_model("auth", "Permission")

@@ -141,9 +141,7 @@ def outcomes_so_far(study: Study) -> tuple[str, list[str]]:
     known."""
     parts, problems = [], []
     for cohort in study.cohorts.order_by("number"):
-        taken = list(
-            Participant.objects.filter(slot__cohort=cohort).order_by("slot__number")
-        )
+        taken = list(Participant.objects.filter(slot__cohort=cohort).order_by("slot__number"))
         if len(taken) < cohort.capacity:
             problems.append(
                 f"cohort {cohort.number} has {len(taken)} of {cohort.capacity} participants"
