@@ -56,7 +56,8 @@ def test_another_sites_participant_is_a_404_on_every_participant_url(client, set
     assert len(urls) >= 7
     client.force_login(setup.users[("BJ302", "monitor")])
     for url in urls:
-        assert client.get(url).status_code == 200, url
+        expected = 405 if url.endswith("/enrol/") else 200  # enrol is POST-only
+        assert client.get(url).status_code == expected, url
     for role in ("investigator", "coordinator", "administrator"):
         client.force_login(setup.users[("VINMEC", role)])
         for url in urls:
@@ -146,3 +147,67 @@ def test_record_text_is_escaped(client, setup, bj_participant):
     content = client.get(reverse("conduct:history", args=[bj_participant.pk])).content
     assert b"<script>x</script>" not in content
     assert b"&lt;script&gt;" in content
+
+
+def test_enrol_dose_and_review_through_the_pages(client, setup, page_text):
+    from tests.conduct.conftest import PASSWORD, make_eligible
+
+    people = make_eligible(setup, 3)
+    client.force_login(setup.users[("BJ302", "coordinator")])
+    for p in people:
+        response = client.post(reverse("conduct:enrol", args=[p.pk]), follow=True)
+        assert "Enrolled as 7846-BJ302-" in page_text(response.content)
+        p.refresh_from_db()
+    p = people[0]
+    form = {
+        "product_lot": "UC-MSC-0001",
+        "cells": "50000000",
+        "started_at": "2026-11-22T09:00",
+        "ended_at": "2026-11-22T08:00",
+        "route": "intravenous infusion",
+        "volume_ml": "100",
+    }
+    response = client.post(reverse("conduct:dosing", args=[p.pk]), form)
+    assert "ends before it starts" in page_text(response.content)
+    response = client.post(
+        reverse("conduct:dosing", args=[p.pk]),
+        {**form, "ended_at": "2026-11-22T09:40"},
+        follow=True,
+    )
+    assert "lot UC-MSC-0001, DL1, 50000000 cells" in page_text(response.content)
+    # the review waits for the DLT outcomes
+    src = setup.users[("BJ302", "safety review committee member")]
+    client.force_login(src)
+    text = page_text(client.get(reverse("conduct:new-decision", args=["NCT05227846"])).content)
+    assert "DLT outcome pending" in text
+    inv = setup.users[("BJ302", "investigator")]
+    for q in people:
+        if q is not p:
+            services.record_dose(
+                q,
+                setup.users[("BJ302", "coordinator")],
+                product_lot="UC-MSC-0002",
+                cells=50_000_000,
+                started_at=p.doses.get().started_at,
+                ended_at=p.doses.get().ended_at,
+                route="intravenous infusion",
+                volume_ml=100,
+            )
+        services.record_dlt_outcome(q, inv, "no_dlt", "28-day window complete")
+    text = page_text(client.get(reverse("conduct:new-decision", args=["NCT05227846"])).content)
+    assert "escalate to dose 2" in text
+    response = client.post(
+        reverse("conduct:new-decision", args=["NCT05227846"]),
+        {"decision": "escalate", "dose_level": "DL2", "rationale": ""},
+        follow=True,
+    )
+    assert "awaiting signature" in page_text(response.content)
+    decision_url = response.redirect_chain[-1][0]
+    response = client.post(decision_url, {"meaning": "approve", "password": "wrong"})
+    assert "password is not correct" in page_text(response.content)
+    response = client.post(decision_url, {"meaning": "approve", "password": PASSWORD}, follow=True)
+    text = page_text(response.content)
+    assert "in effect" in text and "Safety Review Committee Member BJ302" in text and "UTC" in text
+    client.force_login(setup.users[("BJ302", "coordinator")])
+    text = page_text(client.get(reverse("conduct:dashboard", args=["NCT05227846"])).content)
+    assert "3 of 3" in text and "0 of 3" in text and "DL2" in text

@@ -139,3 +139,27 @@ def add_service_error(form: forms.Form, exc) -> None:  # noqa: ANN001
     """Put a ConductError's message on its field (or on the whole form)."""
     field = getattr(exc, "field", None)
     form.add_error(field if field in form.fields else None, str(exc))
+
+
+class DecisionForm(forms.Form):
+    from trialdesk.conduct.models import SafetyReviewDecision as _D
+
+    decision = forms.ChoiceField(choices=_D.DECISIONS)
+    dose_level = forms.ChoiceField(required=False, label="Dose level of the next cohort")
+    rationale = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        help_text="Required when the decision departs from the engine's recommendation.",
+    )
+    del _D
+
+    def __init__(self, *args, levels=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["dose_level"].choices = [("", "none (stop)")] + [
+            (lvl.id, f"{lvl.id}: {lvl.label}") for lvl in levels
+        ]
+
+
+class DltOutcomeForm(forms.Form):
+    outcome = forms.ChoiceField(choices=Participant.DLT_CHOICES, label="DLT outcome")
+    reason = forms.CharField(max_length=300, help_text="Required: what the outcome rests on.")

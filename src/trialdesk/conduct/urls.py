@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from trialdesk.conduct.views import consent, participant, screening, study
+from trialdesk.conduct.views import consent, enrolment, participant, screening, study
 
 app_name = "conduct"
 
@@ -17,7 +17,12 @@ urlpatterns = [
     path("", study.home, name="home"),
     path("trials/<str:nct_id>/", study.dashboard, name="dashboard"),
     path("trials/<str:nct_id>/screen/", screening.screen, name="screen"),
+    path("trials/<str:nct_id>/decisions/new/", enrolment.new_decision, name="new-decision"),
+    path("trials/<str:nct_id>/decisions/<int:decision>/", enrolment.decision, name="decision"),
     path("participants/<int:pk>/", participant.participant, name="participant"),
+    path("participants/<int:pk>/enrol/", enrolment.enrol, name="enrol"),
+    path("participants/<int:pk>/dosing/", enrolment.dosing, name="dosing"),
+    path("participants/<int:pk>/dlt/", enrolment.dlt_outcome, name="dlt"),
     path("participants/<int:pk>/attest/", screening.attest, name="attest"),
     path("participants/<int:pk>/sign/", screening.sign_eligibility, name="sign"),
     path("participants/<int:pk>/consent/", consent.consent, name="consent"),

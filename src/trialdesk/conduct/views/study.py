@@ -30,9 +30,17 @@ def dashboard(request: HttpRequest, nct_id: str) -> HttpResponse:
         "participants": participants,
         "cohorts": cohorts,
         "pending_decisions": study.decisions.filter(effective=False),
+        "decisions": study.decisions.all(),
+        "has_escalation": _has_escalation(study),
         "counts": {
             status: sum(1 for p in participants if p.status == status)
             for status, _ in Participant.STATUS_CHOICES
         },
     }
     return render(request, "conduct/dashboard.html", context)
+
+
+def _has_escalation(study) -> bool:  # noqa: ANN001
+    from trialdesk.conduct.services.enrolment import conduct_plan
+
+    return conduct_plan(study).escalation is not None
