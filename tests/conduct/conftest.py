@@ -22,13 +22,20 @@ def _protocols(monkeypatch, settings):
 
 
 @pytest.fixture
-def setup(db, django_user_model):
+def setup_roles(db):
+    """The roles' groups (a transactional test's flush empties the migration's)."""
+    from trialdesk.conduct.roles import sync_roles
+
+    sync_roles(django_apps)
+
+
+@pytest.fixture
+def setup(setup_roles, django_user_model):
     """The two sites and studies; ``users[(site code, role)]`` for every role."""
     from trialdesk.conduct.bootstrap import ensure_seed_sites, ensure_user
     from trialdesk.conduct.models import Site
-    from trialdesk.conduct.roles import ROLES, sync_roles
+    from trialdesk.conduct.roles import ROLES
 
-    sync_roles(django_apps)  # a transactional test's flush empties the migration's groups
     admin = django_user_model.objects.create_user("setup-admin", password=PASSWORD)
     studies = {s.nct_id: s for s in ensure_seed_sites(admin)}
     sites = {s.code: s for s in Site.objects.all()}
