@@ -1,6 +1,7 @@
 """The conduct app's models, one module per concept."""
 
 from trialdesk.conduct.models.audit import ClinicalRecord, ImmutableRecord, remove, write
+from trialdesk.conduct.models.chain import AuditChainEntry, AuditChainHead
 from trialdesk.conduct.models.consent import ConsentFormVersion, ConsentRecord
 from trialdesk.conduct.models.enrolment import (
     Cohort,
@@ -12,6 +13,8 @@ from trialdesk.conduct.models.participants import EligibilityAssessment, Partici
 from trialdesk.conduct.models.sites import Site, SiteMembership, Study, TrialSite
 
 __all__ = [
+    "AuditChainEntry",
+    "AuditChainHead",
     "ClinicalRecord",
     "Cohort",
     "CohortSlot",
