@@ -44,7 +44,13 @@ def setup(setup_roles, django_user_model):
         for role in ROLES:
             name = f"{code.lower()}-{role.replace(' ', '-')}"
             users[(code, role)] = ensure_user(
-                name, role, [site], password=PASSWORD, first_name=role.title(), last_name=code
+                name,
+                role,
+                [site],
+                password=PASSWORD,
+                first_name=role.title(),
+                last_name=code,
+                own_password=True,
             )
 
     class Setup:

@@ -28,9 +28,17 @@ def audit() -> None:
 def export(fmt: str, out: str | None) -> None:
     """Every history row: who, when (UTC), action, reason and the values written."""
     setup()
+    import getpass
+
     from trialdesk.conduct.audit import export_rows
+    from trialdesk.conduct.models import AccessEvent
 
     rows = list(export_rows())
+    AccessEvent.objects.create(
+        kind="audit_export",
+        username=getpass.getuser(),
+        detail=f"{len(rows)} rows as {fmt} to {out or 'stdout'}"[:300],
+    )
     stream = open(out, "w", newline="", encoding="utf-8") if out else sys.stdout  # noqa: SIM115
     try:
         if fmt == "json":

@@ -49,7 +49,7 @@ def demo(no_history: bool) -> None:
                 else:
                     sites = list(Site.objects.all())
                 if not sites:  # first run: the sites need a user to record their consent forms
-                    user = ensure_user(name, role, [], password=passwords[name])
+                    user = ensure_user(name, role, [], password=passwords[name], own_password=True)
                     ensure_seed_sites(user)
                     sites = list(Site.objects.all())
                 first, _, last = role.title().partition(" ")
@@ -60,6 +60,7 @@ def demo(no_history: bool) -> None:
                     password=passwords[name],
                     first_name=f"Demo {first}",
                     last_name=last,
+                    own_password=True,  # printed to the person running the demo
                 )
                 if role == "administrator":
                     user.is_staff = user.is_superuser = True

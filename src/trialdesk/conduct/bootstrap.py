@@ -83,9 +83,12 @@ def ensure_user(
     password: str | None,
     first_name: str = "",
     last_name: str = "",
+    own_password: bool = False,
 ) -> Any:
     """A user with ``role`` (one of ROLES) at ``sites``. A new user gets ``password``; an
-    existing one keeps theirs when ``password`` is None."""
+    existing one keeps theirs when ``password`` is None. ``own_password``: the password is
+    handed to the person the account is for (demo, tests), so it may sign; otherwise the
+    user must change it before signing."""
     if role not in ROLES:
         raise ConductError(f"unknown role {role!r}; roles: {', '.join(ROLES)}")
     User = get_user_model()
@@ -97,6 +100,10 @@ def ensure_user(
             raise ConductError(f"{username}: a new user needs a password")
         user.set_password(password)
         user.save()
+        if own_password:
+            from trialdesk.conduct.services.signing import record_own_password
+
+            record_own_password(user)
     user.groups.add(Group.objects.get(name=role))
     for site in sites:
         SiteMembership.objects.get_or_create(user=user, site=site)

@@ -3,7 +3,7 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from trialdesk.conduct.views import consent, enrolment, participant, screening, study
+from trialdesk.conduct.views import account, consent, enrolment, participant, screening, study
 
 app_name = "conduct"
 
@@ -14,6 +14,7 @@ urlpatterns = [
         name="login",
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("password/", account.PasswordChangeView.as_view(), name="password"),
     path("", study.home, name="home"),
     path("trials/<str:nct_id>/", study.dashboard, name="dashboard"),
     path("trials/<str:nct_id>/screen/", screening.screen, name="screen"),

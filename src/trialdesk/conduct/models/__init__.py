@@ -1,5 +1,6 @@
 """The conduct app's models, one module per concept."""
 
+from trialdesk.conduct.models.access import AccessEvent, OwnPassword, password_fingerprint
 from trialdesk.conduct.models.audit import ClinicalRecord, ImmutableRecord, remove, write
 from trialdesk.conduct.models.chain import AuditChainEntry, AuditChainHead
 from trialdesk.conduct.models.consent import ConsentFormVersion, ConsentRecord
@@ -13,6 +14,9 @@ from trialdesk.conduct.models.participants import EligibilityAssessment, Partici
 from trialdesk.conduct.models.sites import Site, SiteMembership, Study, TrialSite
 
 __all__ = [
+    "AccessEvent",
+    "OwnPassword",
+    "password_fingerprint",
     "AuditChainEntry",
     "AuditChainHead",
     "ClinicalRecord",

@@ -10,7 +10,19 @@ from django.contrib.auth import authenticate
 from django.utils import timezone
 
 from trialdesk.conduct.errors import ConductError
-from trialdesk.conduct.models import Signature, write
+from trialdesk.conduct.models import OwnPassword, Signature, password_fingerprint, write
+
+
+def has_own_password(user: Any) -> bool:
+    """True when the user's current password is one they set themselves (21 CFR 11.300)."""
+    return OwnPassword.objects.filter(user=user, fingerprint=password_fingerprint(user)).exists()
+
+
+def record_own_password(user: Any) -> None:
+    """The user has just set their current password themselves."""
+    OwnPassword.objects.update_or_create(
+        user=user, defaults={"fingerprint": password_fingerprint(user), "set_at": timezone.now()}
+    )
 
 
 def printed_name(user: Any) -> str:
@@ -26,6 +38,12 @@ def sign(user: Any, password: str, meaning: str, **signed: Any) -> Signature:
         raise ConductError("state the meaning of the signature", field="meaning")
     if not password or authenticate(username=user.get_username(), password=password) != user:
         raise ConductError("the password is not correct: nothing was signed", field="password")
+    if not has_own_password(user):
+        raise ConductError(
+            f"{user.get_username()}'s password was set by someone else (an administrator or "
+            "at account creation): change it yourself (Change password) before signing",
+            field="password",
+        )
     signature = Signature(
         signer=user,
         printed_name=printed_name(user),
