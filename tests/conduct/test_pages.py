@@ -41,6 +41,8 @@ def participant_urls(p):
         kwargs = {"pk": p.pk}
         if "kind" in params:
             kwargs.update(kind="assessment", record=p.latest_assessment().pk)
+        if "query_id" in params:
+            kwargs.update(query_id=p.queries.get().pk)
         urls.append(reverse(f"conduct:{pattern.name}", kwargs=kwargs))
     return urls
 
@@ -52,8 +54,18 @@ def test_pages_need_a_login(client, bj_participant):
 
 
 def test_another_sites_participant_is_a_404_on_every_participant_url(client, setup, bj_participant):
+    from trialdesk.conduct.services.queries import open_query
+
+    open_query(
+        bj_participant,
+        setup.users[("BJ302", "monitor")],
+        record_type="participant",
+        record_id=bj_participant.pk,
+        field="sex",
+        question="?",
+    )
     urls = participant_urls(bj_participant)
-    assert len(urls) >= 7
+    assert len(urls) >= 11
     client.force_login(setup.users[("BJ302", "monitor")])
     for url in urls:
         expected = 405 if url.endswith("/enrol/") else 200  # enrol is POST-only

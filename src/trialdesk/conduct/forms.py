@@ -163,3 +163,24 @@ class DecisionForm(forms.Form):
 class DltOutcomeForm(forms.Form):
     outcome = forms.ChoiceField(choices=Participant.DLT_CHOICES, label="DLT outcome")
     reason = forms.CharField(max_length=300, help_text="Required: what the outcome rests on.")
+
+
+class QueryForm(forms.Form):
+    record = forms.ChoiceField(label="Record")
+    field = forms.CharField(max_length=60, help_text="The field the question is about")
+    question = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, records=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["record"].choices = list(records)
+
+
+class AnswerForm(forms.Form):
+    answer = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class CloseQueryForm(forms.Form):
+    accept = forms.ChoiceField(
+        choices=[("yes", "Close: answer accepted"), ("no", "Send back: answer not enough")]
+    )
+    note = forms.CharField(max_length=200, required=False)

@@ -17,7 +17,9 @@ _VIEW = [
     "view_cohort",
     "view_safetyreviewdecision",
     "view_dosingrecord",
+    "view_dataquery",
 ]
+_ANSWER = ["answer_dataquery"]
 
 #: role name -> permission codenames (all in the ``conduct`` app)
 ROLES: dict[str, list[str]] = {
@@ -30,7 +32,8 @@ ROLES: dict[str, list[str]] = {
         "add_dosingrecord",
         "correct_clinical_data",
         "record_dlt_outcome",
-    ],
+    ]
+    + _ANSWER,
     "coordinator": _VIEW
     + [
         "screen_participant",
@@ -38,11 +41,12 @@ ROLES: dict[str, list[str]] = {
         "enrol_participant",
         "add_dosingrecord",
         "correct_clinical_data",
-    ],
+    ]
+    + _ANSWER,
     "safety review committee member": _VIEW
     + ["add_safetyreviewdecision", "sign_safetyreviewdecision"],
-    "monitor": list(_VIEW),
-    "data manager": _VIEW + ["correct_clinical_data"],
+    "monitor": _VIEW + ["raise_dataquery"],
+    "data manager": _VIEW + ["correct_clinical_data"] + _ANSWER,
     "cell-lab staff": _VIEW + ["add_dosingrecord"],
     "administrator": _VIEW
     + [
@@ -59,8 +63,11 @@ ROLES: dict[str, list[str]] = {
 }
 
 
-def sync_roles(apps, schema_editor=None) -> None:  # noqa: ANN001 - migration signature
-    """Create each role's group and give it exactly its permissions."""
+def sync_roles(apps, schema_editor=None, *, strict: bool = True) -> None:  # noqa: ANN001
+    """Create each role's group and give it exactly its permissions.
+
+    ``strict=False`` (an early migration, before later models exist) leaves out permissions
+    not created yet; a later migration syncs again, strictly."""
     from django.contrib.auth.management import create_permissions
 
     config = apps.get_app_config("conduct")
@@ -76,6 +83,6 @@ def sync_roles(apps, schema_editor=None) -> None:  # noqa: ANN001 - migration si
         )
         found = {p.codename for p in perms}
         missing = sorted(set(codenames) - found)
-        if missing:
+        if missing and strict:
             raise RuntimeError(f"role {role!r}: no permission {', '.join(missing)}")
         group.permissions.set(perms)

@@ -3,7 +3,15 @@
 from django.contrib.auth import views as auth_views
 from django.urls import path
 
-from trialdesk.conduct.views import account, consent, enrolment, participant, screening, study
+from trialdesk.conduct.views import (
+    account,
+    consent,
+    enrolment,
+    participant,
+    queries,
+    screening,
+    study,
+)
 
 app_name = "conduct"
 
@@ -29,6 +37,8 @@ urlpatterns = [
     path("participants/<int:pk>/consent/", consent.consent, name="consent"),
     path("participants/<int:pk>/correct/", participant.correct, name="correct"),
     path("participants/<int:pk>/history/", participant.history, name="history"),
+    path("participants/<int:pk>/queries/new/", queries.new_query, name="new-query"),
+    path("participants/<int:pk>/queries/<int:query_id>/", queries.query, name="query"),
     path(
         "participants/<int:pk>/history/<str:kind>/<int:record>/",
         participant.history,

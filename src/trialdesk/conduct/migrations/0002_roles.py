@@ -6,7 +6,8 @@ from django.db import migrations
 def create_roles(apps, schema_editor):
     from trialdesk.conduct.roles import sync_roles
 
-    sync_roles(apps, schema_editor)
+    # strict=False: models of later migrations (data queries) do not exist yet here.
+    sync_roles(apps, schema_editor, strict=False)
 
 
 class Migration(migrations.Migration):

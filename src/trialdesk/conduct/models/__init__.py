@@ -11,6 +11,7 @@ from trialdesk.conduct.models.enrolment import (
     SafetyReviewDecision,
 )
 from trialdesk.conduct.models.participants import EligibilityAssessment, Participant, Signature
+from trialdesk.conduct.models.queries import DataQuery
 from trialdesk.conduct.models.sites import Site, SiteMembership, Study, TrialSite
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "CohortSlot",
     "ConsentFormVersion",
     "ConsentRecord",
+    "DataQuery",
     "DosingRecord",
     "EligibilityAssessment",
     "ImmutableRecord",

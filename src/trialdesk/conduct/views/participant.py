@@ -25,6 +25,7 @@ def participant(request: HttpRequest, pk: int) -> HttpResponse:
         "consents": p.consents.select_related("form_version", "obtained_by"),
         "consent_problem": services.consent_problem(p),
         "doses": p.doses.all(),
+        "queries": p.queries.all(),
         "cohort": p.slot.cohort if p.slot_id else None,
     }
     return render(request, "conduct/participant.html", context)
@@ -57,6 +58,7 @@ _RECORDS = {
     "assessment": lambda p: p.assessments,
     "consent": lambda p: p.consents,
     "dose": lambda p: p.doses,
+    "query": lambda p: p.queries,
 }
 
 

@@ -6,7 +6,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from trialdesk.conduct.models import Participant, Study
+from trialdesk.conduct.models import DataQuery, Participant, Study
 from trialdesk.conduct.views.common import study_for
 
 
@@ -31,6 +31,9 @@ def dashboard(request: HttpRequest, nct_id: str) -> HttpResponse:
         "cohorts": cohorts,
         "pending_decisions": study.decisions.filter(effective=False),
         "decisions": study.decisions.all(),
+        "open_queries": DataQuery.objects.filter(
+            participant__in=participants, status__in=[DataQuery.OPEN, DataQuery.ANSWERED]
+        ).count(),
         "has_escalation": _has_escalation(study),
         "counts": {
             status: sum(1 for p in participants if p.status == status)
