@@ -184,3 +184,56 @@ class CloseQueryForm(forms.Form):
         choices=[("yes", "Close: answer accepted"), ("no", "Send back: answer not enough")]
     )
     note = forms.CharField(max_length=200, required=False)
+
+
+class VisitForm(forms.Form):
+    """A visit: date, Child-Pugh grades, vitals and one text field per lab of the panel."""
+
+    from trialdesk.conduct.models import Visit as _V
+
+    visit_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    ascites = forms.ChoiceField(choices=[("", "not assessed")] + _V.ASCITES, required=False)
+    encephalopathy = forms.TypedChoiceField(
+        choices=[("", "not assessed")] + _V.HE_GRADES,
+        coerce=int,
+        empty_value=None,
+        required=False,
+        label="Hepatic encephalopathy",
+    )
+    temperature_c = forms.DecimalField(
+        max_digits=4, decimal_places=1, min_value=30, max_value=45, required=False,
+        label="Temperature (°C)",
+    )  # fmt: skip
+    heart_rate = forms.IntegerField(
+        min_value=20, max_value=250, required=False, label="Heart rate (/min)"
+    )
+    systolic_bp = forms.IntegerField(
+        min_value=40, max_value=300, required=False, label="Systolic BP (mmHg)"
+    )
+    diastolic_bp = forms.IntegerField(
+        min_value=20, max_value=200, required=False, label="Diastolic BP (mmHg)"
+    )
+    respiratory_rate = forms.IntegerField(
+        min_value=4, max_value=80, required=False, label="Respiratory rate (/min)"
+    )
+    spo2 = forms.IntegerField(min_value=50, max_value=100, required=False, label="SpO2 (%)")
+    del _V
+
+    def __init__(self, *args, panel=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.panel = tuple(panel)
+        for analyte in self.panel:
+            self.fields[f"lab_{analyte}"] = forms.CharField(
+                max_length=60,
+                required=False,
+                label=f"{analyte} (value and unit)",
+                help_text="Any unit, e.g. '2.0 mg/dL' or '34 umol/L'",
+            )
+
+    def service_args(self) -> dict:
+        d = dict(self.cleaned_data)
+        labs = {a: d.pop(f"lab_{a}") for a in self.panel}
+        vitals = {
+            k: d.pop(k) for k in list(d) if k not in ("visit_date", "ascites", "encephalopathy")
+        }
+        return {**d, **{k: v for k, v in vitals.items() if v is not None}, "labs": labs}

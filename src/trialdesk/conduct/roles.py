@@ -18,6 +18,9 @@ _VIEW = [
     "view_safetyreviewdecision",
     "view_dosingrecord",
     "view_dataquery",
+    "view_visit",
+    "view_labresult",
+    "view_protocoldeviation",
 ]
 _ANSWER = ["answer_dataquery"]
 
@@ -32,6 +35,7 @@ ROLES: dict[str, list[str]] = {
         "add_dosingrecord",
         "correct_clinical_data",
         "record_dlt_outcome",
+        "record_visit",
     ]
     + _ANSWER,
     "coordinator": _VIEW
@@ -41,6 +45,7 @@ ROLES: dict[str, list[str]] = {
         "enrol_participant",
         "add_dosingrecord",
         "correct_clinical_data",
+        "record_visit",
     ]
     + _ANSWER,
     "safety review committee member": _VIEW

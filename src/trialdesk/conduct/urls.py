@@ -11,6 +11,7 @@ from trialdesk.conduct.views import (
     queries,
     screening,
     study,
+    visits,
 )
 
 app_name = "conduct"
@@ -37,6 +38,7 @@ urlpatterns = [
     path("participants/<int:pk>/consent/", consent.consent, name="consent"),
     path("participants/<int:pk>/correct/", participant.correct, name="correct"),
     path("participants/<int:pk>/history/", participant.history, name="history"),
+    path("participants/<int:pk>/visits/<str:code>/", visits.visit, name="visit"),
     path("participants/<int:pk>/queries/new/", queries.new_query, name="new-query"),
     path("participants/<int:pk>/queries/<int:query_id>/", queries.query, name="query"),
     path(

@@ -11,7 +11,7 @@ def sync_roles(apps, schema_editor):
     """The roles again, with the data-query permissions (trialdesk.conduct.roles.ROLES)."""
     from trialdesk.conduct.roles import sync_roles as sync
 
-    sync(apps, schema_editor)
+    sync(apps, schema_editor, strict=False)
 
 
 class Migration(migrations.Migration):

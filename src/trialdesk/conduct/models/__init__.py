@@ -13,6 +13,7 @@ from trialdesk.conduct.models.enrolment import (
 from trialdesk.conduct.models.participants import EligibilityAssessment, Participant, Signature
 from trialdesk.conduct.models.queries import DataQuery
 from trialdesk.conduct.models.sites import Site, SiteMembership, Study, TrialSite
+from trialdesk.conduct.models.visits import LabResult, ProtocolDeviation, Visit
 
 __all__ = [
     "AccessEvent",
@@ -29,6 +30,9 @@ __all__ = [
     "DosingRecord",
     "EligibilityAssessment",
     "ImmutableRecord",
+    "LabResult",
+    "ProtocolDeviation",
+    "Visit",
     "Participant",
     "SafetyReviewDecision",
     "Signature",

@@ -12,6 +12,7 @@ from trialdesk.conduct import services
 from trialdesk.conduct.errors import ConductError
 from trialdesk.conduct.forms import CorrectionForm, add_service_error
 from trialdesk.conduct.history import history_rows
+from trialdesk.conduct.services.visits import calendar, scores
 from trialdesk.conduct.views.common import participant_for
 
 
@@ -26,6 +27,9 @@ def participant(request: HttpRequest, pk: int) -> HttpResponse:
         "consent_problem": services.consent_problem(p),
         "doses": p.doses.all(),
         "queries": p.queries.all(),
+        "calendar": calendar(p),
+        "meld_trend": _meld_trend(p),
+        "deviations": p.deviations.all(),
         "cohort": p.slot.cohort if p.slot_id else None,
     }
     return render(request, "conduct/participant.html", context)
@@ -59,6 +63,7 @@ _RECORDS = {
     "consent": lambda p: p.consents,
     "dose": lambda p: p.doses,
     "query": lambda p: p.queries,
+    "visit": lambda p: p.visits,
 }
 
 
@@ -74,3 +79,18 @@ def history(request: HttpRequest, pk: int, kind: str = "participant", record: in
         raise Http404("no such record for this participant")
     context = {"participant": p, "record": obj, "kind": kind, "rows": history_rows(obj)}
     return render(request, "conduct/history.html", context)
+
+
+def _meld_trend(p) -> list[tuple[str, str, str]]:  # noqa: ANN001
+    """(visit code, date, MELD or 'unknown') for each recorded visit, in date order."""
+    out = []
+    for v in p.visits.order_by("visit_date"):
+        s = scores(v)
+        out.append(
+            (
+                v.code,
+                v.visit_date.isoformat(),
+                s.meld.value if s.meld.status == "computed" else "unknown",
+            )
+        )
+    return out

@@ -1,0 +1,43 @@
+"""Recording a visit and showing it with its labs and scores."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from trialdesk.conduct.errors import ConductError
+from trialdesk.conduct.forms import VisitForm, add_service_error
+from trialdesk.conduct.services.enrolment import conduct_plan
+from trialdesk.conduct.services.visits import record_visit, scores
+from trialdesk.conduct.views.common import participant_for
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def visit(request: HttpRequest, pk: int, code: str) -> HttpResponse:
+    p = participant_for(request, pk)
+    done = p.visits.filter(code=code).first()
+    if done is not None:
+        context = {"participant": p, "visit": done, "scores": scores(done)}
+        return render(request, "conduct/visit.html", context)
+    plan = conduct_plan(p.study)
+    definition = next((v for v in plan.visits if v.code == code), None)
+    if definition is None:
+        from django.http import Http404
+
+        raise Http404(f"no visit {code} in the protocol")
+    panel = plan.lab_panel if "labs" in definition.assessments else ()
+    form = VisitForm(request.POST or None, panel=panel)
+    if request.method == "POST" and form.is_valid():
+        try:
+            v = record_visit(p, request.user, code=code, **form.service_args())
+        except ConductError as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, f"Visit {code} recorded ({v.window_status}).")
+            return redirect("conduct:visit", pk=p.pk, code=code)
+    context = {"participant": p, "definition": definition, "form": form}
+    return render(request, "conduct/visit_form.html", context)
