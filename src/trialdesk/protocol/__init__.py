@@ -1,5 +1,9 @@
 """Protocol as code: ``protocols/<NCT id>/protocol.yaml`` and the eligibility rule language.
 
+``load_protocol("NCT05227846").conduct`` is the trial's :class:`ConductPlan` (dose levels,
+escalation and DLT definition, visits); :func:`visit_calendar` / :func:`window_status` place
+visits on a participant's calendar, :func:`evaluate_dlt` applies the DLT definition.
+
 Pure core: no Django. See docs/protocol-format.md.
 """
 
@@ -12,6 +16,13 @@ from trialdesk.protocol.conduct import (
     EscalationPlan,
     VisitDefinition,
 )
+from trialdesk.protocol.dlt import (
+    ATTRIBUTIONS,
+    AdverseEventFacts,
+    CriterionOutcome,
+    DltAssessment,
+    evaluate_dlt,
+)
 from trialdesk.protocol.loader import (
     Criterion,
     Protocol,
@@ -21,21 +32,42 @@ from trialdesk.protocol.loader import (
     protocols_dir,
 )
 from trialdesk.protocol.rules import RuleError, parse_rule
+from trialdesk.protocol.schedule import (
+    WINDOW_STATUSES,
+    ScheduledVisit,
+    WindowStatus,
+    date_of_study_day,
+    study_day,
+    visit_calendar,
+    window_status,
+)
 
 __all__ = [
     "ASSESSMENTS",
-    "RELATEDNESS",
+    "ATTRIBUTIONS",
+    "AdverseEventFacts",
     "ConductPlan",
     "Criterion",
+    "CriterionOutcome",
+    "DltAssessment",
     "DltCriterion",
     "DoseLevel",
     "EscalationPlan",
     "Protocol",
     "ProtocolError",
+    "RELATEDNESS",
     "RuleError",
+    "ScheduledVisit",
     "VisitDefinition",
+    "WINDOW_STATUSES",
+    "WindowStatus",
+    "date_of_study_day",
+    "evaluate_dlt",
     "find_protocol",
     "load_protocol",
     "parse_rule",
     "protocols_dir",
+    "study_day",
+    "visit_calendar",
+    "window_status",
 ]

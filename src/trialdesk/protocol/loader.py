@@ -22,7 +22,8 @@ from typing import Any
 
 import yaml
 
-from trialdesk.protocol.conduct import ConductPlan, parse_conduct
+from trialdesk.protocol.conduct import ConductPlan
+from trialdesk.protocol.conduct_loader import parse_conduct
 from trialdesk.protocol.rules import Node, RuleError, parse_rule
 
 __all__ = [

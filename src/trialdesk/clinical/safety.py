@@ -1,0 +1,158 @@
+"""Seriousness of an adverse event (ICH E2A) and the safety-reporting clocks.
+
+Sources:
+
+- ICH E2A, "Clinical Safety Data Management: Definitions and Standards for Expedited
+  Reporting" (Step 4, 27 October 1994), section II.B (serious adverse event: results in
+  death, is life-threatening, requires inpatient hospitalisation or prolongation of existing
+  hospitalisation, results in persistent or significant disability/incapacity, is a
+  congenital anomaly/birth defect; and medical and scientific judgement for important
+  medical events) and section III.A (expedited reporting: fatal or life-threatening
+  unexpected adverse drug reactions no later than 7 calendar days after first knowledge,
+  followed by as complete a report as possible within 8 additional calendar days; other
+  serious unexpected reactions no later than 15 calendar days).
+- 21 CFR 312.32(c)(1) (IND safety report within 15 calendar days) and 312.32(c)(2)
+  (unexpected fatal or life-threatening suspected adverse reaction within 7 calendar days).
+- 21 CFR 312.64(b) and ICH E6(R2) 4.11.1: the investigator reports every serious adverse
+  event to the sponsor immediately; the seed protocols operationalise "immediately" as within
+  24 hours of the site's awareness, the usual convention.
+
+Clocks run from the **awareness** date-time (when the site first knew the event met the
+criteria), kept apart from the onset. In an investigator-initiated trial the site is also
+the sponsor, so the expedited clocks start from the same awareness.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+
+__all__ = [
+    "SeriousnessAssessment",
+    "SeriousnessCriterion",
+    "assess_seriousness",
+    "is_serious",
+    "report_deadlines",
+]
+
+
+class SeriousnessCriterion(StrEnum):
+    """The ICH E2A (1994) section II.B criteria that make an adverse event serious."""
+
+    death = "death"
+    life_threatening = "life_threatening"
+    hospitalisation = "hospitalisation"
+    disability = "disability"
+    congenital_anomaly = "congenital_anomaly"
+    important_medical_event = "important_medical_event"
+
+    @property
+    def text(self) -> str:
+        """The ICH E2A wording of the criterion."""
+        return _TEXTS[self]
+
+
+_TEXTS = {
+    SeriousnessCriterion.death: "results in death",
+    SeriousnessCriterion.life_threatening: (
+        "is life-threatening (the patient was at risk of death at the time of the event)"
+    ),
+    SeriousnessCriterion.hospitalisation: (
+        "requires inpatient hospitalisation or prolongation of existing hospitalisation"
+    ),
+    SeriousnessCriterion.disability: "results in persistent or significant disability/incapacity",
+    SeriousnessCriterion.congenital_anomaly: "is a congenital anomaly/birth defect",
+    SeriousnessCriterion.important_medical_event: (
+        "is an important medical event that may jeopardise the patient or may require "
+        "intervention to prevent one of the other outcomes (medical and scientific judgement)"
+    ),
+}
+
+
+def _criteria(criteria: Iterable[SeriousnessCriterion | str]) -> tuple[SeriousnessCriterion, ...]:
+    if isinstance(criteria, str | SeriousnessCriterion):
+        criteria = (criteria,)
+    out: list[SeriousnessCriterion] = []
+    for c in criteria:
+        try:
+            crit = SeriousnessCriterion(c)
+        except ValueError:
+            known = ", ".join(m.value for m in SeriousnessCriterion)
+            raise ValueError(
+                f"seriousness criterion {c!r}: expected one of {known} (ICH E2A II.B)"
+            ) from None
+        if crit not in out:
+            out.append(crit)
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class SeriousnessAssessment:
+    serious: bool
+    criteria: tuple[SeriousnessCriterion, ...]
+    reasons: tuple[str, ...]
+    reference: str = "ICH E2A (1994) section II.B"
+
+
+def assess_seriousness(criteria: Iterable[SeriousnessCriterion | str]) -> SeriousnessAssessment:
+    """Serious when at least one ICH E2A II.B criterion is recorded, with the reasons.
+
+    Seriousness is not severity: a grade 3 headache can be non-serious and a grade 2 event
+    that prolongs a hospital stay is serious (ICH E2A II.B).
+    """
+    crits = _criteria(criteria)
+    if crits:
+        return SeriousnessAssessment(True, crits, tuple(f"the event {c.text}" for c in crits))
+    return SeriousnessAssessment(
+        False, (), ("no ICH E2A seriousness criterion is recorded for the event",)
+    )
+
+
+def is_serious(criteria: Iterable[SeriousnessCriterion | str]) -> bool:
+    """True when any ICH E2A (1994) II.B seriousness criterion is recorded."""
+    return assess_seriousness(criteria).serious
+
+
+INVESTIGATOR_REPORT = "investigator_24h"
+EXPEDITED_7_DAY = "expedited_7d"
+EXPEDITED_15_DAY = "expedited_15d"
+
+
+def report_deadlines(
+    awareness: datetime,
+    *,
+    fatal_or_life_threatening: bool,
+    unexpected: bool,
+    suspected_reaction: bool = True,
+) -> dict[str, datetime]:
+    """The reporting deadlines (UTC) of a serious adverse event, from the site's awareness.
+
+    - ``"investigator_24h"``: the investigator's initial report to the sponsor, 24 hours
+      after awareness (21 CFR 312.64(b), ICH E6(R2) 4.11.1 "immediately", operationalised
+      as 24 hours by the protocols).
+    - ``"expedited_7d"``: only for an unexpected fatal or life-threatening suspected reaction,
+      7 calendar days (ICH E2A III.A.1; 21 CFR 312.32(c)(2)).
+    - ``"expedited_15d"``: for every unexpected suspected reaction, 15 calendar days (ICH
+      E2A III.A.2; 21 CFR 312.32(c)(1)); for a fatal or life-threatening one this is the
+      complete report due 8 days after the 7-day report (ICH E2A III.A.1).
+
+    An expected event, or one with no reasonable possibility of a causal relationship
+    (``suspected_reaction=False``), has no expedited deadline, only the investigator's.
+    ``awareness`` must carry a time zone (the audit trail keeps UTC).
+    """
+    if not isinstance(awareness, datetime):
+        raise TypeError(f"awareness: expected a datetime, got {type(awareness).__name__}")
+    if awareness.tzinfo is None or awareness.utcoffset() is None:
+        raise ValueError(
+            f"awareness {awareness.isoformat()}: needs a time zone (give it in UTC, e.g. "
+            "datetime(..., tzinfo=datetime.UTC))"
+        )
+    start = awareness.astimezone(UTC)
+    out = {INVESTIGATOR_REPORT: start + timedelta(hours=24)}
+    if unexpected and suspected_reaction:
+        if fatal_or_life_threatening:
+            out[EXPEDITED_7_DAY] = start + timedelta(days=7)
+        out[EXPEDITED_15_DAY] = start + timedelta(days=15)
+    return out
