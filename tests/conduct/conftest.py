@@ -85,7 +85,7 @@ SETTLED = {
 }
 
 
-def make_eligible(setup, n: int, *, consent: bool = True):
+def make_eligible(setup, n: int, *, consent: bool = True, first: int = 0):
     """``n`` NCT05227846 participants at BJ302, screened, settled, signed and (by default)
     consented, ready to enrol."""
     from datetime import UTC, datetime
@@ -96,7 +96,7 @@ def make_eligible(setup, n: int, *, consent: bool = True):
     investigator = setup.users[("BJ302", "investigator")]
     version = setup.bj.consent_versions.get()
     made = []
-    for i in range(n):
+    for i in range(first, first + n):
         born = date(1960 + i, 3, 1)
         p = services.screen_participant(
             setup.bj,

@@ -41,6 +41,8 @@ def participant_urls(p):
         kwargs = {"pk": p.pk}
         if "kind" in params:
             kwargs.update(kind="assessment", record=p.latest_assessment().pk)
+        if "code" in params:
+            kwargs.update(code="D7")
         if "query_id" in params:
             kwargs.update(query_id=p.queries.get().pk)
         urls.append(reverse(f"conduct:{pattern.name}", kwargs=kwargs))
