@@ -43,6 +43,8 @@ def participant_urls(p):
             kwargs.update(kind="assessment", record=p.latest_assessment().pk)
         if "code" in params:
             kwargs.update(code="D7")
+        if "event" in params:
+            kwargs.update(event=p.adverse_events.get().pk)
         if "query_id" in params:
             kwargs.update(query_id=p.queries.get().pk)
         urls.append(reverse(f"conduct:{pattern.name}", kwargs=kwargs))
@@ -66,11 +68,26 @@ def test_another_sites_participant_is_a_404_on_every_participant_url(client, set
         field="sex",
         question="?",
     )
+    from datetime import UTC, datetime
+
+    from trialdesk.conduct.models import AdverseEvent, write
+
+    write(
+        AdverseEvent(
+            participant=bj_participant,
+            term="Fever",
+            ctcae_version="5.0",
+            onset_date=date(2026, 11, 21),
+            awareness_at=datetime(2026, 11, 21, 10, tzinfo=UTC),
+        ),
+        setup.users[("BJ302", "coordinator")],
+    )
     urls = participant_urls(bj_participant)
-    assert len(urls) >= 11
+    assert len(urls) >= 14
     client.force_login(setup.users[("BJ302", "monitor")])
     for url in urls:
-        expected = 405 if url.endswith("/enrol/") else 200  # enrol is POST-only
+        post_only = url.endswith(("/enrol/", "/report/"))
+        expected = 405 if post_only else 200
         assert client.get(url).status_code == expected, url
     for role in ("investigator", "coordinator", "administrator"):
         client.force_login(setup.users[("VINMEC", role)])

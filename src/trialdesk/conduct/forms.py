@@ -237,3 +237,51 @@ class VisitForm(forms.Form):
             k: d.pop(k) for k in list(d) if k not in ("visit_date", "ascites", "encephalopathy")
         }
         return {**d, **{k: v for k, v in vitals.items() if v is not None}, "labs": labs}
+
+
+class AdverseEventForm(forms.Form):
+    from trialdesk.conduct.models import AdverseEvent as _AE
+
+    term = forms.ChoiceField(label="CTCAE term")
+    grade = forms.TypedChoiceField(
+        choices=[("", "not graded yet")] + [(g, f"Grade {g}") for g in range(1, 6)],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+    onset_date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    awareness_at = forms.DateTimeField(
+        label="Site aware at (UTC)", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    resolution_date = forms.DateField(
+        required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    seriousness = forms.MultipleChoiceField(
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Seriousness (ICH E2A)",
+    )
+    unexpected = forms.BooleanField(
+        required=False, label="Unexpected (not in the reference safety information)"
+    )
+    related = forms.ChoiceField(choices=_AE.RELATED, label="Relationship to the cell product")
+    action_taken = forms.ChoiceField(choices=_AE.ACTIONS)
+    outcome = forms.ChoiceField(choices=_AE.OUTCOMES)
+    reason = forms.CharField(max_length=300, required=False, help_text="Required for a change.")
+    del _AE
+
+    def __init__(self, *args, terms=(), editing=False, **kwargs):
+        super().__init__(*args, **kwargs)
+        from trialdesk.clinical.safety import SeriousnessCriterion
+
+        self.editing = editing
+        self.fields["term"].choices = [(t, t) for t in terms]
+        self.fields["seriousness"].choices = [(c.value, c.text) for c in SeriousnessCriterion]
+        if not editing:
+            del self.fields["reason"]
+
+    def clean_reason(self):
+        reason = (self.cleaned_data.get("reason") or "").strip()
+        if self.editing and not reason:
+            raise forms.ValidationError("a reason is required for any change after first save")
+        return reason

@@ -21,6 +21,7 @@ _VIEW = [
     "view_visit",
     "view_labresult",
     "view_protocoldeviation",
+    "view_adverseevent",
 ]
 _ANSWER = ["answer_dataquery"]
 
@@ -36,6 +37,7 @@ ROLES: dict[str, list[str]] = {
         "correct_clinical_data",
         "record_dlt_outcome",
         "record_visit",
+        "record_adverse_event",
     ]
     + _ANSWER,
     "coordinator": _VIEW
@@ -46,6 +48,7 @@ ROLES: dict[str, list[str]] = {
         "add_dosingrecord",
         "correct_clinical_data",
         "record_visit",
+        "record_adverse_event",
     ]
     + _ANSWER,
     "safety review committee member": _VIEW

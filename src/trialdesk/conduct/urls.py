@@ -9,6 +9,7 @@ from trialdesk.conduct.views import (
     enrolment,
     participant,
     queries,
+    safety,
     screening,
     study,
     visits,
@@ -39,6 +40,17 @@ urlpatterns = [
     path("participants/<int:pk>/correct/", participant.correct, name="correct"),
     path("participants/<int:pk>/history/", participant.history, name="history"),
     path("participants/<int:pk>/visits/<str:code>/", visits.visit, name="visit"),
+    path("participants/<int:pk>/adverse-events/new/", safety.new_event, name="new-adverse-event"),
+    path(
+        "participants/<int:pk>/adverse-events/<int:event>/",
+        safety.event,
+        name="adverse-event",
+    ),
+    path(
+        "participants/<int:pk>/adverse-events/<int:event>/report/",
+        safety.initial_report,
+        name="sae-report",
+    ),
     path("participants/<int:pk>/queries/new/", queries.new_query, name="new-query"),
     path("participants/<int:pk>/queries/<int:query_id>/", queries.query, name="query"),
     path(

@@ -12,10 +12,12 @@ from trialdesk.conduct.models.enrolment import (
 )
 from trialdesk.conduct.models.participants import EligibilityAssessment, Participant, Signature
 from trialdesk.conduct.models.queries import DataQuery
+from trialdesk.conduct.models.safety import AdverseEvent
 from trialdesk.conduct.models.sites import Site, SiteMembership, Study, TrialSite
 from trialdesk.conduct.models.visits import LabResult, ProtocolDeviation, Visit
 
 __all__ = [
+    "AdverseEvent",
     "AccessEvent",
     "OwnPassword",
     "password_fingerprint",

@@ -30,6 +30,7 @@ def participant(request: HttpRequest, pk: int) -> HttpResponse:
         "calendar": calendar(p),
         "meld_trend": _meld_trend(p),
         "deviations": p.deviations.all(),
+        "adverse_events": p.adverse_events.all(),
         "cohort": p.slot.cohort if p.slot_id else None,
     }
     return render(request, "conduct/participant.html", context)
@@ -64,6 +65,7 @@ _RECORDS = {
     "dose": lambda p: p.doses,
     "query": lambda p: p.queries,
     "visit": lambda p: p.visits,
+    "adverse_event": lambda p: p.adverse_events,
 }
 
 

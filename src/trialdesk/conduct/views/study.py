@@ -6,7 +6,9 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from trialdesk.conduct.models import DataQuery, Participant, Study
+from trialdesk.conduct.models import AdverseEvent, DataQuery, Participant, Study
+from trialdesk.conduct.services.safety import open_events, sae_clock
+from trialdesk.conduct.services.visits import calendar
 from trialdesk.conduct.views.common import study_for
 
 
@@ -35,6 +37,14 @@ def dashboard(request: HttpRequest, nct_id: str) -> HttpResponse:
             participant__in=participants, status__in=[DataQuery.OPEN, DataQuery.ANSWERED]
         ).count(),
         "has_escalation": _has_escalation(study),
+        "open_aes": open_events(participants).select_related("participant"),
+        "sae_clocks": [
+            (ae, sae_clock(ae))
+            for ae in AdverseEvent.objects.filter(participant__in=participants, serious=True)
+            .select_related("participant")
+            .order_by("-awareness_at")
+        ],
+        "visits_due": _visits_due(participants),
         "counts": {
             status: sum(1 for p in participants if p.status == status)
             for status, _ in Participant.STATUS_CHOICES
@@ -47,3 +57,15 @@ def _has_escalation(study) -> bool:  # noqa: ANN001
     from trialdesk.conduct.services.enrolment import conduct_plan
 
     return conduct_plan(study).escalation is not None
+
+
+def _visits_due(participants) -> list[tuple[Participant, object]]:  # noqa: ANN001
+    """(participant, calendar row) for visits due now or missed, enrolled participants only."""
+    out = []
+    for p in participants:
+        if p.status != Participant.ENROLLED:
+            continue
+        for row in calendar(p):
+            if row.status.status in ("due", "missed"):
+                out.append((p, row))
+    return out
