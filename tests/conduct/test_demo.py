@@ -9,7 +9,15 @@ import pytest
 from click.testing import CliRunner
 
 from trialdesk.cli import main
-from trialdesk.conduct.models import Cohort, Participant, SafetyReviewDecision, Site
+from trialdesk.conduct.models import (
+    Cohort,
+    LabResult,
+    Participant,
+    ProtocolDeviation,
+    SafetyReviewDecision,
+    Site,
+    Visit,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +39,13 @@ def test_demo_builds_the_history_once_and_prints_working_logins(setup_roles, cli
     vinmec = Participant.objects.filter(study__nct_id="NCT05331872", status="enrolled")
     assert vinmec.count() == 20 and all(p.doses.count() == 1 for p in vinmec)
     assert Participant.objects.filter(status="screen_failed").count() == 1
+    # follow-up: visits with labs, the DLT of cohort 2 from an adverse event, deviations
+    assert Visit.objects.filter(participant__study__nct_id="NCT05331872", code="M12").exists()
+    assert LabResult.objects.count() > 500
+    dlt = Participant.objects.get(dlt_outcome="dlt")
+    assert dlt.adverse_events.filter(term="Infusion related reaction", dlt=True).exists()
+    assert ProtocolDeviation.objects.filter(kind="visit late").count() == 2
+    assert CliRunner().invoke(main, ["audit", "verify"]).exit_code == 0
 
     second = runner.invoke(main, ["demo"])
     assert second.exit_code == 0, second.output

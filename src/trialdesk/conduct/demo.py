@@ -6,7 +6,11 @@ services the pages use, as the demo users, so every record has its history and s
   follows the engine and expands DL2; cohort 3 under way (one dosed, one eligible waiting
   to enrol, one in screening), plus one screen failure (sodium 120 mmol/L).
 - NCT05331872 (single arm): 20 participants screened, consented, enrolled and dosed over
-  a year (follow-up visits come with the visits part of issue 11).
+  a year, each with every visit whose window has come (labs slowly improving, one visit late:
+  a deviation), an unrelated variceal bleed (SAE, resolved) and yesterday's SAE (ascites)
+  whose 24-hour clock is running.
+- Adverse events: a grade 1 fever after each NCT05227846 infusion; the DLT of cohort 2 is a
+  grade 3 infusion-related reaction whose DLT verdict comes from the protocol's definition.
 
 Everything synthetic: initials and birth dates are generated from a fixed seed. Running it
 again adds nothing to a study that already has participants.
@@ -147,6 +151,58 @@ class _Builder:
         )
         return p
 
+    def follow_up(self, p: Participant, *, late: str | None = None) -> None:
+        """Record every visit whose window has closed (or is open today) with labs that
+        improve slowly after the infusion; ``late``: one visit code done after its window."""
+        from trialdesk.conduct.services.visits import calendar, record_visit
+
+        today = timezone.localdate()
+        bili = self.rng.uniform(2.0, 3.5)
+        alb = self.rng.uniform(2.7, 3.1)
+        for row in calendar(p):
+            sched = row.scheduled
+            if sched.target_date > today:
+                break
+            day = sched.target_date
+            if sched.code == "SCR":
+                day = max(day - timedelta(days=1), p.latest_consent().consented_at.date())
+            elif sched.code == late:
+                day = sched.latest + timedelta(days=3)
+            if day > today:
+                continue
+            step = 0.97 if sched.day > 1 else 1.0
+            bili, alb = bili * step, min(alb * (2 - step), 4.2)
+            labs = {
+                "bilirubin": f"{bili:.1f} mg/dL",
+                "albumin": f"{alb * 10:.0f} g/L",
+                "inr": f"{self.rng.uniform(1.2, 1.6):.1f}",
+                "creatinine": f"{self.rng.uniform(70, 100):.0f} umol/L",
+                "sodium": f"{self.rng.randint(132, 140)} mmol/L",
+                "alt": f"{self.rng.randint(25, 60)} U/L",
+                "platelets": f"{self.rng.randint(60, 140)} 10*9/L",
+            }
+            record_visit(
+                p,
+                self.users["coordinator"],
+                code=sched.code,
+                visit_date=day,
+                labs=labs if "labs" in sched.assessments else {},
+                ascites=self.rng.choice(["none", "mild"]) if "ascites" in sched.assessments else "",
+                encephalopathy=0 if "encephalopathy" in sched.assessments else None,
+                heart_rate=self.rng.randint(62, 96) if "vitals" in sched.assessments else None,
+            )
+
+    def adverse_event(self, p: Participant, onset: date, **values: Any) -> None:
+        from trialdesk.conduct.services.safety import record_adverse_event
+
+        record_adverse_event(
+            p,
+            self.users["investigator"],
+            onset_date=onset,
+            awareness_at=_at(onset, 14),
+            **values,
+        )
+
 
 def build_escalation_history(study: Study, site: Any, users: dict[str, Any], passwords):  # noqa: ANN001
     b = _Builder(study, site, users, passwords, seed=5227846)
@@ -159,10 +215,22 @@ def build_escalation_history(study: Study, site: Any, users: dict[str, Any], pas
         for i, p in enumerate(people):
             b.consent(p, day0 + timedelta(days=2 * i + 1))
             b.enrol_and_dose(p, day0 + timedelta(days=2 * i + 5), f"UCMSC-{k + 1:02d}{i + 1:02d}")
-        for p, outcome in zip(people, cohort_outcomes, strict=True):
-            services.record_dlt_outcome(
-                p, users["investigator"], outcome, "28-day DLT window complete"
-            )
+        for i, (p, outcome) in enumerate(zip(people, cohort_outcomes, strict=True)):
+            dosed_on = day0 + timedelta(days=2 * i + 5)
+            b.adverse_event(p, dosed_on + timedelta(days=1), term="Fever", grade=1,
+                            related="possibly", resolution_date=dosed_on + timedelta(days=2),
+                            outcome="recovered")  # fmt: skip
+            if outcome == "dlt":  # the AE's DLT verdict sets the participant's outcome
+                b.adverse_event(
+                    p, dosed_on, term="Infusion related reaction", grade=3, related="related",
+                    seriousness=["hospitalisation"], action_taken="infusion_stopped",
+                    resolution_date=dosed_on + timedelta(days=3), outcome="recovered",
+                )  # fmt: skip
+            else:
+                services.record_dlt_outcome(
+                    p, users["investigator"], outcome, "28-day DLT window complete, no DLT"
+                )
+            b.follow_up(p)
         engine = services.recommendation(study)[1]
         chosen = conduct_plan(study).dose_levels[engine.next_dose - 1].id
         current = study.cohorts.order_by("-number").first().dose_level
@@ -180,6 +248,7 @@ def build_escalation_history(study: Study, site: Any, users: dict[str, Any], pas
     first = b.screen(day0)
     b.consent(first, day0 + timedelta(days=1))
     b.enrol_and_dose(first, day0 + timedelta(days=5), "UCMSC-0301")
+    b.follow_up(first, late="D14")
     waiting = b.screen(today - timedelta(days=6))
     b.consent(waiting, today - timedelta(days=5))
     b.screen(today - timedelta(days=2), eligible=False)
@@ -194,6 +263,19 @@ def build_single_arm_history(study: Study, site: Any, users: dict[str, Any], pas
         p = b.screen(day0)
         b.consent(p, day0 + timedelta(days=1))
         b.enrol_and_dose(p, day0 + timedelta(days=4), f"VM-UCMSC-{i + 1:03d}")
+        b.follow_up(p, late="M3" if i == 4 else None)
+        if i == 7:
+            b.adverse_event(
+                p, day0 + timedelta(days=60), term="Esophageal varices hemorrhage", grade=3,
+                related="unrelated", seriousness=["hospitalisation"],
+                action_taken="treatment_given", resolution_date=day0 + timedelta(days=70),
+                outcome="recovered",
+            )  # fmt: skip
+    last = study.participants.order_by("-screened_on").first()
+    b.adverse_event(
+        last, timezone.localdate() - timedelta(days=1), term="Ascites", grade=2,
+        related="unlikely", seriousness=["hospitalisation"], outcome="recovering",
+    )  # fmt: skip
 
 
 def build_history(users: dict[str, Any], passwords: dict[str, str]) -> dict[str, int]:
