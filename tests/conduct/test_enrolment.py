@@ -22,6 +22,8 @@ from trialdesk.conduct.models import (
 
 pytestmark = pytest.mark.django_db
 
+ENROLLED = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)  # after the consent of make_eligible
+
 
 def coordinator(setup):
     return setup.users[("BJ302", "coordinator")]
@@ -43,7 +45,7 @@ def dose(setup, p, **over):
 def test_nothing_but_screening_before_consent(setup):
     (p,) = make_eligible(setup, 1, consent=False)
     with pytest.raises(ConductError, match="no consent recorded: only screening"):
-        services.enrol(p, coordinator(setup))
+        services.enrol(p, coordinator(setup), at=ENROLLED)
     p.refresh_from_db()
     assert p.status == Participant.ELIGIBLE and p.participant_id is None
 
@@ -54,7 +56,7 @@ def test_consent_records_are_never_overwritten_and_reconsent_is_forced(setup):
     record.note = "changed"
     with pytest.raises(ConductError, match="never changed"):
         write(record, coordinator(setup), "try")
-    services.enrol(p, coordinator(setup))
+    services.enrol(p, coordinator(setup), at=ENROLLED)
     v2 = write(
         ConsentFormVersion(
             study=setup.bj,
@@ -96,7 +98,7 @@ def test_bad_consent_dates_are_refused(setup, when, message):
 def test_first_cohort_opens_at_the_start_level_and_never_takes_a_fourth(setup):
     people = make_eligible(setup, 4)
     for p in people[:3]:
-        services.enrol(p, coordinator(setup))
+        services.enrol(p, coordinator(setup), at=ENROLLED)
     cohort = Cohort.objects.get()
     assert (cohort.number, cohort.dose_level, cohort.capacity) == (1, "DL1", 3)
     assert [p.participant_id for p in Participant.objects.filter(status="enrolled")] == [
@@ -105,7 +107,7 @@ def test_first_cohort_opens_at_the_start_level_and_never_takes_a_fourth(setup):
         "7846-BJ302-003",
     ]
     with pytest.raises(ConductError, match="full .* safety review committee must decide"):
-        services.enrol(people[3], coordinator(setup))
+        services.enrol(people[3], coordinator(setup), at=ENROLLED)
     assert Participant.objects.filter(slot__cohort=cohort).count() == 3
 
 
@@ -114,7 +116,7 @@ def test_escalation_needs_a_signed_decision_that_follows_the_engine(setup):
     inv = setup.users[("BJ302", "investigator")]
     src = setup.users[("BJ302", "safety review committee member")]
     for p in people[:3]:
-        services.enrol(p, coordinator(setup))
+        services.enrol(p, coordinator(setup), at=ENROLLED)
         p.refresh_from_db()
         dose(setup, p)
     with pytest.raises(ConductError, match="DLT outcome pending"):
@@ -139,11 +141,11 @@ def test_escalation_needs_a_signed_decision_that_follows_the_engine(setup):
     assert "escalate to dose 2" in decision.recommendation_reason
     # not signed yet: no second cohort
     with pytest.raises(ConductError, match="full"):
-        services.enrol(people[3], coordinator(setup))
+        services.enrol(people[3], coordinator(setup), at=ENROLLED)
     with pytest.raises(ConductError, match="may not sign safety review"):
         services.sign_decision(decision, inv, password=PASSWORD, meaning="approve")
     services.sign_decision(decision, src, password=PASSWORD, meaning="approve")
-    services.enrol(people[3], coordinator(setup))
+    services.enrol(people[3], coordinator(setup), at=ENROLLED)
     people[3].refresh_from_db()
     assert people[3].slot.cohort.dose_level == "DL2"
     sig = decision.signatures.get()
@@ -161,7 +163,7 @@ def test_dosing_refused_for_the_unenrolled_and_bad_times(setup):
     (p,) = make_eligible(setup, 1)
     with pytest.raises(ConductError, match="not enrolled"):
         dose(setup, p)
-    services.enrol(p, coordinator(setup))
+    services.enrol(p, coordinator(setup), at=ENROLLED)
     p.refresh_from_db()
     with pytest.raises(ConductError, match="ends before it starts"):
         dose(setup, p, ended_at=datetime(2026, 11, 22, 8, 0, tzinfo=UTC))
@@ -175,3 +177,15 @@ def test_dosing_refused_for_the_unenrolled_and_bad_times(setup):
     assert not DosingRecord.objects.exists()
     d = dose(setup, p)
     assert (d.dose_level, d.cells) == ("DL1", 50_000_000)
+
+
+def test_enrolment_and_dosing_times_are_checked(setup):
+    (p,) = make_eligible(setup, 1)
+    with pytest.raises(ConductError, match="enrolment time is before the consent"):
+        services.enrol(p, coordinator(setup), at=datetime(2026, 11, 20, tzinfo=UTC))
+    with pytest.raises(ConductError, match="enrolment time is in the future"):
+        services.enrol(p, coordinator(setup), at=datetime(2999, 1, 1, tzinfo=UTC))
+    services.enrol(p, coordinator(setup), at=datetime(2026, 11, 22, 12, 0, tzinfo=UTC))
+    p.refresh_from_db()
+    with pytest.raises(ConductError, match="starts before the enrolment"):
+        dose(setup, p)  # 2026-11-22 09:00, before the enrolment at 12:00

@@ -186,7 +186,9 @@ def test_enrol_dose_and_review_through_the_pages(client, setup, page_text):
     people = make_eligible(setup, 3)
     client.force_login(setup.users[("BJ302", "coordinator")])
     for p in people:
-        response = client.post(reverse("conduct:enrol", args=[p.pk]), follow=True)
+        response = client.post(
+            reverse("conduct:enrol", args=[p.pk]), {"enrolled_at": "2026-11-21T10:00"}, follow=True
+        )
         assert "Enrolled as 7846-BJ302-" in page_text(response.content)
         p.refresh_from_db()
     p = people[0]

@@ -30,7 +30,7 @@ INFUSION = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 def dosed(setup):
     (p,) = make_eligible(setup, 1)
     coordinator = setup.users[("BJ302", "coordinator")]
-    services.enrol(p, coordinator)
+    services.enrol(p, coordinator, at=datetime(2026, 11, 21, 10, 0, tzinfo=UTC))
     p.refresh_from_db()
     services.record_dose(
         p,

@@ -25,7 +25,7 @@ INFUSION = date(2026, 11, 23)  # study day 1 (consent: 2026-11-21, make_eligible
 def dosed(setup):
     (p,) = make_eligible(setup, 1)
     coordinator = setup.users[("BJ302", "coordinator")]
-    services.enrol(p, coordinator)
+    services.enrol(p, coordinator, at=datetime(2026, 11, 21, 10, 0, tzinfo=UTC))
     p.refresh_from_db()
     start = datetime.combine(INFUSION, datetime.min.time(), tzinfo=UTC) + timedelta(hours=9)
     services.record_dose(

@@ -48,19 +48,21 @@ def demo(no_history: bool) -> None:
                     sites = list(Site.objects.filter(code="VINMEC"))
                 else:
                     sites = list(Site.objects.all())
+                first, _, last = role.title().partition(" ")
+                names = {"first_name": f"Demo {first}", "last_name": last}
                 if not sites:  # first run: the sites need a user to record their consent forms
-                    user = ensure_user(name, role, [], password=passwords[name], own_password=True)
+                    user = ensure_user(
+                        name, role, [], password=passwords[name], own_password=True, **names
+                    )
                     ensure_seed_sites(user)
                     sites = list(Site.objects.all())
-                first, _, last = role.title().partition(" ")
                 user = ensure_user(
                     name,
                     role,
                     sites,
                     password=passwords[name],
-                    first_name=f"Demo {first}",
-                    last_name=last,
                     own_password=True,  # printed to the person running the demo
+                    **names,
                 )
                 if role == "administrator":
                     user.is_staff = user.is_superuser = True

@@ -7,8 +7,8 @@ services the pages use, as the demo users, so every record has its history and s
   to enrol, one in screening), plus one screen failure (sodium 120 mmol/L).
 - NCT05331872 (single arm): 20 participants screened, consented, enrolled and dosed over
   a year, each with every visit whose window has come (labs slowly improving, one visit late:
-  a deviation), an unrelated variceal bleed (SAE, resolved) and yesterday's SAE (ascites)
-  whose 24-hour clock is running.
+  a deviation), an unrelated variceal bleed (SAE, resolved) and an SAE (ascites) known
+  for 3 hours, whose 24-hour clock is running.
 - Adverse events: a grade 1 fever after each NCT05227846 infusion; the DLT of cohort 2 is a
   grade 3 infusion-related reaction whose DLT verdict comes from the protocol's definition.
 
@@ -130,7 +130,7 @@ class _Builder:
         )
 
     def enrol_and_dose(self, p: Participant, on: date, lot: str) -> Participant:
-        p = services.enrol(p, self.users["coordinator"])
+        p = services.enrol(p, self.users["coordinator"], at=_at(on, 8))
         plan = conduct_plan(self.study)
         level = plan.dose_level(p.slot.cohort.dose_level)
         weight = Decimal(self.rng.randint(48, 82))
@@ -193,15 +193,17 @@ class _Builder:
             )
 
     def adverse_event(self, p: Participant, onset: date, **values: Any) -> None:
-        from trialdesk.conduct.services.safety import record_adverse_event
+        from trialdesk.conduct.services.safety import record_adverse_event, report_initial
 
-        record_adverse_event(
+        ae = record_adverse_event(
             p,
             self.users["investigator"],
             onset_date=onset,
-            awareness_at=_at(onset, 14),
-            **values,
+            **{"awareness_at": _at(onset, 14), **values},
         )
+        if ae.serious and onset < timezone.localdate() - timedelta(days=1):
+            # past SAEs were reported in time (the initial report 6 hours after awareness)
+            report_initial(ae, self.users["investigator"], at=_at(onset, 20))
 
 
 def build_escalation_history(study: Study, site: Any, users: dict[str, Any], passwords):  # noqa: ANN001
@@ -272,8 +274,9 @@ def build_single_arm_history(study: Study, site: Any, users: dict[str, Any], pas
                 outcome="recovered",
             )  # fmt: skip
     last = study.participants.order_by("-screened_on").first()
+    aware = timezone.now() - timedelta(hours=3)  # an SAE whose 24-hour clock is running
     b.adverse_event(
-        last, timezone.localdate() - timedelta(days=1), term="Ascites", grade=2,
+        last, aware.date(), awareness_at=aware, term="Ascites", grade=2,
         related="unlikely", seriousness=["hospitalisation"], outcome="recovering",
     )  # fmt: skip
 

@@ -285,3 +285,12 @@ class AdverseEventForm(forms.Form):
         if self.editing and not reason:
             raise forms.ValidationError("a reason is required for any change after first save")
         return reason
+
+
+class EnrolForm(forms.Form):
+    enrolled_at = forms.DateTimeField(
+        required=False,
+        label="Enrolled at (UTC)",
+        help_text="For entry after the fact; empty = now",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+    )

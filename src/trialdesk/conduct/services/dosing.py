@@ -63,6 +63,12 @@ def record_dose(
             f"the infusion starts before the consent ({consent.consented_at:%Y-%m-%d %H:%M} UTC)",
             field="started_at",
         )
+    if participant.enrolled_at and started_at < participant.enrolled_at:
+        raise ConductError(
+            f"the infusion starts before the enrolment ({participant.enrolled_at:%Y-%m-%d %H:%M}"
+            " UTC)",
+            field="started_at",
+        )
     level = conduct_plan(participant.study).dose_level(participant.slot.cohort.dose_level)
     if level.cells_per_kg is not None and body_weight_kg is None:
         raise ConductError(

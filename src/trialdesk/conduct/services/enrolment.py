@@ -12,6 +12,7 @@ cohort's fixed ``CohortSlot`` rows through a one-to-one key (docs/conduct.md).
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -70,10 +71,16 @@ def _first_cohort(study: Study, by: Any) -> Cohort:
     return _open_cohort(study, by, level, min(plan.escalation.cohort_min, plan.max_enrolment))
 
 
-def enrol(participant: Participant, by: Any) -> Participant:
-    """Give an eligible, consented participant an id and the next slot of the open cohort."""
+def enrol(participant: Participant, by: Any, *, at: datetime | None = None) -> Participant:
+    """Give an eligible, consented participant an id and the next slot of the open cohort.
+
+    ``at``: when the enrolment happened, for entry after the fact (default: now); not in the
+    future, not before the consent."""
     require_perm(by, "enrol_participant", "enrol participants")
     require_member(by, participant.site)
+    at = at or timezone.now()
+    if at > timezone.now():
+        raise ConductError("the enrolment time is in the future")
     study = participant.study
     try:
         with transaction.atomic():
@@ -87,6 +94,8 @@ def enrol(participant: Participant, by: Any) -> Participant:
                     f"{p}: eligibility is not signed as eligible ({p.get_status_display()})"
                 )
             require_consent(p)
+            if at < p.latest_consent().consented_at:
+                raise ConductError("the enrolment time is before the consent")
             if study.enrolment_closed:
                 raise ConductError(f"{study}: enrolment is closed")
             cohort = study.cohorts.select_for_update().order_by("-number").first()
@@ -111,7 +120,7 @@ def enrol(participant: Participant, by: Any) -> Participant:
             p.participant_id = f"{study.nct_id[-4:]}-{p.site.code}-{n.count() + 1:03d}"
             p.slot = slot
             p.status = Participant.ENROLLED
-            p.enrolled_at = timezone.now()
+            p.enrolled_at = at
             write(p, by, f"enrolled in cohort {cohort.number} at {cohort.dose_level}")
     except IntegrityError as exc:
         raise ConductError(f"{participant}: enrolment collided with another one: {exc}") from None

@@ -14,6 +14,7 @@ from trialdesk.conduct.forms import (
     DecisionForm,
     DltOutcomeForm,
     DosingForm,
+    EnrolForm,
     SignatureForm,
     add_service_error,
 )
@@ -26,8 +27,12 @@ def enrol(request: HttpRequest, pk: int) -> HttpResponse:
     p = participant_for(request, pk)  # scoping first: another site's participant is a 404
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
+    form = EnrolForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, f"Not enrolled: {form.errors.as_text()}")
+        return redirect("conduct:participant", pk=p.pk)
     try:
-        p = services.enrol(p, request.user)
+        p = services.enrol(p, request.user, at=form.cleaned_data["enrolled_at"])
     except ConductError as exc:
         messages.error(request, f"Not enrolled: {exc}")
     else:

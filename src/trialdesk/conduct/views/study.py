@@ -46,8 +46,8 @@ def dashboard(request: HttpRequest, nct_id: str) -> HttpResponse:
         ],
         "visits_due": _visits_due(participants),
         "counts": {
-            status: sum(1 for p in participants if p.status == status)
-            for status, _ in Participant.STATUS_CHOICES
+            label: sum(1 for p in participants if p.status == status)
+            for status, label in Participant.STATUS_CHOICES
         },
     }
     return render(request, "conduct/dashboard.html", context)
