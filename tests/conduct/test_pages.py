@@ -10,7 +10,7 @@ from django.urls import get_resolver, reverse
 from tests.conduct.conftest import eligible_plain
 
 from trialdesk.conduct import services
-from trialdesk.conduct.models import Participant
+from trialdesk.conduct.models import LabEventProposal, Participant, Visit, write
 
 pytestmark = pytest.mark.django_db
 
@@ -43,6 +43,8 @@ def participant_urls(p):
             kwargs.update(kind="assessment", record=p.latest_assessment().pk)
         if "code" in params:
             kwargs.update(code="D7")
+        if "proposal" in params:
+            kwargs.update(proposal=LabEventProposal.objects.get(visit__participant=p).pk)
         if "event" in params:
             kwargs.update(event=p.adverse_events.get().pk)
         if "query_id" in params:
@@ -70,7 +72,7 @@ def test_another_sites_participant_is_a_404_on_every_participant_url(client, set
     )
     from datetime import UTC, datetime
 
-    from trialdesk.conduct.models import AdverseEvent, write
+    from trialdesk.conduct.models import AdverseEvent
 
     write(
         AdverseEvent(
@@ -82,11 +84,27 @@ def test_another_sites_participant_is_a_404_on_every_participant_url(client, set
         ),
         setup.users[("BJ302", "coordinator")],
     )
+    visit = write(
+        Visit(
+            participant=bj_participant,
+            code="D7",
+            visit_date=date(2026, 11, 29),
+            window_status="in_window",
+            window_reason="test",
+        ),
+        setup.users[("BJ302", "coordinator")],
+    )
+    write(
+        LabEventProposal(
+            visit=visit, term="Hyponatremia", grade=2, analyte="sodium", value="128", reason="t"
+        ),
+        setup.users[("BJ302", "coordinator")],
+    )
     urls = participant_urls(bj_participant)
-    assert len(urls) >= 14
+    assert len(urls) >= 15
     client.force_login(setup.users[("BJ302", "monitor")])
     for url in urls:
-        post_only = url.endswith(("/enrol/", "/report/"))
+        post_only = url.endswith(("/enrol/", "/report/")) or "/proposals/" in url
         expected = 405 if post_only else 200
         assert client.get(url).status_code == expected, url
     for role in ("investigator", "coordinator", "administrator"):

@@ -137,3 +137,42 @@ def test_visit_twice_and_before_infusion_are_refused(setup, dosed):
     (other,) = make_eligible(setup, 1, first=1)
     with pytest.raises(ConductError, match="no infusion recorded"):
         record_visit(other, coordinator, code="D7", visit_date=timezone.localdate(), labs={})
+
+
+def test_abnormal_labs_propose_graded_events_to_confirm_or_dismiss(setup, dosed, client):
+    from trialdesk.conduct.models import AdverseEvent, LabEventProposal
+    from trialdesk.conduct.services.lab_events import confirm, dismiss
+
+    coordinator = setup.users[("BJ302", "coordinator")]
+    visit = record_visit(
+        dosed,
+        coordinator,
+        code="D7",
+        visit_date=date(2026, 11, 29),
+        labs={"alt": "250 U/L", "sodium": "128 mmol/L"},
+    )
+    proposals = {p.term: p for p in visit.proposals.all()}
+    # CTCAE v5.0: ALT > 5.0-20.0 x ULN (site ULN 41 U/L) = grade 3; Na 125-129 = grade 2
+    assert proposals["Alanine aminotransferase increased"].grade == 3
+    assert proposals["Hyponatremia"].grade == 2
+    with pytest.raises(ConductError, match="say why"):
+        dismiss(proposals["Hyponatremia"], coordinator, reason=" ")
+    dismiss(proposals["Hyponatremia"], coordinator, reason="haemolysed sample, repeat normal")
+    ae = confirm(proposals["Alanine aminotransferase increased"], coordinator, related="possibly")
+    assert (ae.term, ae.grade, ae.onset_date) == (
+        "Alanine aminotransferase increased",
+        3,
+        date(2026, 11, 29),
+    )
+    assert ae.dlt is True  # grade >= 3 non-haematological, possibly related, in the window
+    statuses = dict(LabEventProposal.objects.values_list("term", "status"))
+    assert statuses == {
+        "Alanine aminotransferase increased": "confirmed",
+        "Hyponatremia": "dismissed",
+    }
+    with pytest.raises(ConductError, match="already confirmed"):
+        confirm(proposals["Alanine aminotransferase increased"], coordinator, related="possibly")
+    assert AdverseEvent.objects.count() == 1
+    client.force_login(coordinator)
+    text = client.get(reverse("conduct:visit", args=[dosed.pk, "D7"])).content.decode()
+    assert "haemolysed sample" in text and "Confirmed" in text

@@ -10,6 +10,7 @@ from django.contrib import admin
 from trialdesk.conduct.models import (
     AccessEvent,
     ConsentFormVersion,
+    ReferenceRange,
     Site,
     SiteMembership,
     Study,
@@ -78,6 +79,35 @@ class AccessEventAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):  # noqa: ANN001
         return False
+
+    def has_delete_permission(self, request, obj=None):  # noqa: ANN001
+        return False
+
+
+class ReferenceRangeForm(forms.ModelForm):
+    reason = forms.CharField(max_length=300, required=False, help_text="Required for a change.")
+
+    class Meta:
+        model = ReferenceRange
+        fields = ["site", "analyte", "lln", "uln", "source"]
+
+    def clean(self):
+        data = super().clean()
+        if self.instance.pk and not (data.get("reason") or "").strip():
+            self.add_error("reason", "a reason is required for any change after first save")
+        return data
+
+
+@admin.register(ReferenceRange)
+class ReferenceRangeAdmin(admin.ModelAdmin):
+    form = ReferenceRangeForm
+    list_display = ("site", "analyte", "lln", "uln")
+    list_filter = ("site",)
+
+    def save_model(self, request, obj, form, change):  # noqa: ANN001
+        from trialdesk.conduct.models import write
+
+        write(obj, request.user, form.cleaned_data.get("reason"))
 
     def has_delete_permission(self, request, obj=None):  # noqa: ANN001
         return False

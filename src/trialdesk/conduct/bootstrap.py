@@ -14,6 +14,7 @@ from django.db import transaction
 from trialdesk.conduct.errors import ConductError
 from trialdesk.conduct.models import (
     ConsentFormVersion,
+    ReferenceRange,
     Site,
     SiteMembership,
     Study,
@@ -45,6 +46,26 @@ SEED_SITES = (
 )
 
 
+#: Adult reference intervals (conventional units) from Harrison's Principles of Internal
+#: Medicine, 21st ed. (2022), Appendix "Laboratory Values of Clinical Importance"
+#: (Kratz A et al.), tables of clinical chemistry and haematology; where the table gives sex
+#: ranges the wider limit is used. They seed a new site; each site replaces them with its
+#: own laboratory's limits (Django admin, a reason required for a change).
+SEED_RANGES = {
+    "alt": ("", "41 U/L"),
+    "ast": ("", "38 U/L"),
+    "bilirubin": ("", "1.3 mg/dL"),
+    "creatinine": ("", "1.2 mg/dL"),
+    "albumin": ("3.5 g/dL", ""),
+    "sodium": ("136 mmol/L", "146 mmol/L"),
+    "platelets": ("165 10*9/L", "415 10*9/L"),
+    "wbc": ("3.54 10*9/L", "9.06 10*9/L"),
+    "neutrophils": ("1.56 10*9/L", "6.13 10*9/L"),
+    "hemoglobin": ("12.0 g/dL", "16.2 g/dL"),
+}
+RANGE_SOURCE = "Harrison's 21st ed. appendix (seed; replace with the site laboratory's)"
+
+
 def ensure_seed_sites(by: Any) -> list[Study]:
     """The two sites, their studies (titles from the protocol files) and consent form v1.0."""
     studies = []
@@ -61,6 +82,14 @@ def ensure_seed_sites(by: Any) -> list[Study]:
                 protocol = load_protocol(find_protocol(seed.nct_id))
                 study = Study.objects.create(nct_id=seed.nct_id, title=protocol.title[:300])
             TrialSite.objects.get_or_create(study=study, site=site)
+            for analyte, (lln, uln) in SEED_RANGES.items():
+                if not ReferenceRange.objects.filter(site=site, analyte=analyte).exists():
+                    write(
+                        ReferenceRange(
+                            site=site, analyte=analyte, lln=lln, uln=uln, source=RANGE_SOURCE
+                        ),
+                        by,
+                    )
             if not study.consent_versions.exists():
                 write(
                     ConsentFormVersion(

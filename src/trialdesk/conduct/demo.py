@@ -281,6 +281,24 @@ def build_single_arm_history(study: Study, site: Any, users: dict[str, Any], pas
     )  # fmt: skip
 
 
+def settle_proposals(study: Study, users: dict[str, Any]) -> None:
+    """The coordinator's decisions on the labs' proposals: all but those of the last visit
+    are dismissed as the chronic abnormalities of cirrhosis they are in this synthetic
+    history (so the dashboard shows a few awaiting the site)."""
+    from trialdesk.conduct.models import LabEventProposal, Visit
+    from trialdesk.conduct.services.lab_events import dismiss
+
+    last = Visit.objects.filter(participant__study=study).order_by("-visit_date", "-id").first()
+    for proposal in LabEventProposal.objects.filter(
+        visit__participant__study=study, status=LabEventProposal.PROPOSED
+    ).exclude(visit=last):
+        dismiss(
+            proposal,
+            users["coordinator"],
+            reason="chronic abnormality of the underlying cirrhosis, unchanged since screening",
+        )
+
+
 def build_history(users: dict[str, Any], passwords: dict[str, str]) -> dict[str, int]:
     """The synthetic history of both seed studies (those without participants yet).
 
@@ -294,5 +312,6 @@ def build_history(users: dict[str, Any], passwords: dict[str, str]) -> dict[str,
         if study.participants.exists():
             continue
         builder(study, study.sites.get(), users, passwords)
+        settle_proposals(study, users)
         built[nct_id] = study.participants.count()
     return built

@@ -22,6 +22,8 @@ _VIEW = [
     "view_labresult",
     "view_protocoldeviation",
     "view_adverseevent",
+    "view_labeventproposal",
+    "view_referencerange",
 ]
 _ANSWER = ["answer_dataquery"]
 
@@ -67,6 +69,8 @@ ROLES: dict[str, list[str]] = {
         "add_sitemembership",
         "delete_sitemembership",
         "add_trialsite",
+        "add_referencerange",
+        "change_referencerange",
     ],
 }
 

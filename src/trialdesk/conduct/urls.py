@@ -40,6 +40,11 @@ urlpatterns = [
     path("participants/<int:pk>/correct/", participant.correct, name="correct"),
     path("participants/<int:pk>/history/", participant.history, name="history"),
     path("participants/<int:pk>/visits/<str:code>/", visits.visit, name="visit"),
+    path(
+        "participants/<int:pk>/proposals/<int:proposal>/",
+        visits.decide_proposal,
+        name="decide-proposal",
+    ),
     path("participants/<int:pk>/adverse-events/new/", safety.new_event, name="new-adverse-event"),
     path(
         "participants/<int:pk>/adverse-events/<int:event>/",

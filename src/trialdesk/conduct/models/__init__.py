@@ -14,7 +14,13 @@ from trialdesk.conduct.models.participants import EligibilityAssessment, Partici
 from trialdesk.conduct.models.queries import DataQuery
 from trialdesk.conduct.models.safety import AdverseEvent
 from trialdesk.conduct.models.sites import Site, SiteMembership, Study, TrialSite
-from trialdesk.conduct.models.visits import LabResult, ProtocolDeviation, Visit
+from trialdesk.conduct.models.visits import (
+    LabEventProposal,
+    LabResult,
+    ProtocolDeviation,
+    ReferenceRange,
+    Visit,
+)
 
 __all__ = [
     "AdverseEvent",
@@ -32,8 +38,10 @@ __all__ = [
     "DosingRecord",
     "EligibilityAssessment",
     "ImmutableRecord",
+    "LabEventProposal",
     "LabResult",
     "ProtocolDeviation",
+    "ReferenceRange",
     "Visit",
     "Participant",
     "SafetyReviewDecision",

@@ -79,3 +79,50 @@ class ProtocolDeviation(ClinicalRecord):
 
     def __str__(self) -> str:
         return f"{self.kind}: {self.description}"
+
+
+class ReferenceRange(ClinicalRecord):
+    """The site laboratory's reference range of an analyte (what CTCAE grades against)."""
+
+    site = models.ForeignKey(
+        "conduct.Site", on_delete=models.CASCADE, related_name="reference_ranges"
+    )
+    analyte = models.CharField(max_length=40)
+    lln = models.CharField(max_length=30, blank=True, default="", help_text="e.g. '135 mmol/L'")
+    uln = models.CharField(max_length=30, blank=True, default="", help_text="e.g. '40 U/L'")
+    source = models.CharField(max_length=200, blank=True, default="")
+
+    class Meta:
+        ordering = ["site", "analyte"]
+        constraints = [
+            models.UniqueConstraint(fields=["site", "analyte"], name="conduct_range_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.analyte} {self.lln or '-'} to {self.uln or '-'} at {self.site}"
+
+
+class LabEventProposal(ClinicalRecord):
+    """An adverse event proposed by an abnormal lab (CTCAE grading by the clinical core),
+    confirmed (it becomes an ``AdverseEvent``) or dismissed with a reason by the site."""
+
+    PROPOSED, CONFIRMED, DISMISSED = "proposed", "confirmed", "dismissed"
+    STATUSES = [(PROPOSED, "Proposed"), (CONFIRMED, "Confirmed"), (DISMISSED, "Dismissed")]
+
+    visit = models.ForeignKey(Visit, on_delete=models.CASCADE, related_name="proposals")
+    term = models.CharField(max_length=100)
+    grade = models.PositiveSmallIntegerField()
+    analyte = models.CharField(max_length=40)
+    value = models.CharField(max_length=60)
+    reason = models.TextField()
+    status = models.CharField(max_length=10, choices=STATUSES, default=PROPOSED)
+    decision_reason = models.CharField(max_length=300, blank=True, default="")
+    adverse_event = models.OneToOneField(
+        "conduct.AdverseEvent", on_delete=models.PROTECT, null=True, blank=True
+    )
+
+    class Meta:
+        ordering = ["visit", "term"]
+
+    def __str__(self) -> str:
+        return f"{self.term} grade {self.grade} from {self.analyte} {self.value}"

@@ -132,6 +132,9 @@ def record_visit(
                 ),
                 by,
             )
+        from trialdesk.conduct.services.lab_events import propose
+
+        propose(visit, by)
         if status.is_deviation:
             write(
                 ProtocolDeviation(

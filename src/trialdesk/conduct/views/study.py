@@ -6,7 +6,13 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from trialdesk.conduct.models import AdverseEvent, DataQuery, Participant, Study
+from trialdesk.conduct.models import (
+    AdverseEvent,
+    DataQuery,
+    LabEventProposal,
+    Participant,
+    Study,
+)
 from trialdesk.conduct.services.safety import open_events, sae_clock
 from trialdesk.conduct.services.visits import calendar
 from trialdesk.conduct.views.common import study_for
@@ -45,6 +51,9 @@ def dashboard(request: HttpRequest, nct_id: str) -> HttpResponse:
             .order_by("-awareness_at")
         ],
         "visits_due": _visits_due(participants),
+        "pending_proposals": LabEventProposal.objects.filter(
+            visit__participant__in=participants, status=LabEventProposal.PROPOSED
+        ).count(),
         "counts": {
             label: sum(1 for p in participants if p.status == status)
             for status, label in Participant.STATUS_CHOICES

@@ -41,3 +41,28 @@ def visit(request: HttpRequest, pk: int, code: str) -> HttpResponse:
             return redirect("conduct:visit", pk=p.pk, code=code)
     context = {"participant": p, "definition": definition, "form": form}
     return render(request, "conduct/visit_form.html", context)
+
+
+@login_required
+def decide_proposal(request: HttpRequest, pk: int, proposal: int) -> HttpResponse:
+    """Confirm (with the relationship) or dismiss (with a reason) a lab-proposed event."""
+    from django.http import HttpResponseNotAllowed
+    from django.shortcuts import get_object_or_404
+
+    from trialdesk.conduct.models import LabEventProposal
+    from trialdesk.conduct.services.lab_events import confirm, dismiss
+
+    p = participant_for(request, pk)  # scoping first: another site's participant is a 404
+    item = get_object_or_404(LabEventProposal, pk=proposal, visit__participant=p)
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        if request.POST.get("action") == "confirm":
+            confirm(item, request.user, related=request.POST.get("related") or "unknown")
+        else:
+            dismiss(item, request.user, reason=request.POST.get("reason", ""))
+    except ConductError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Proposal {item.status}.")
+    return redirect("conduct:visit", pk=p.pk, code=item.visit.code)
