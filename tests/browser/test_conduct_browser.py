@@ -100,3 +100,37 @@ def test_screen_sign_consent_enrol_and_scoping(setup, live_server, browser_page,
     response = page.goto(f"{base}/conduct/trials/NCT05227846/")
     assert response.status == 404
     assert offsite == []
+
+
+def test_a_lab_proposal_is_dismissed_in_place_with_htmx(setup, live_server, browser_page):  # noqa: F811 (imported fixtures)
+    from datetime import UTC, date, datetime, timedelta
+    from decimal import Decimal
+
+    from tests.conduct.conftest import make_eligible
+
+    from trialdesk.conduct import services
+    from trialdesk.conduct.services.visits import record_visit
+
+    page, offsite = browser_page
+    (p,) = make_eligible(setup, 1)
+    coordinator = setup.users[("BJ302", "coordinator")]
+    services.enrol(p, coordinator, at=datetime(2026, 11, 21, 10, tzinfo=UTC))
+    p.refresh_from_db()
+    start = datetime(2026, 11, 23, 9, tzinfo=UTC)
+    services.record_dose(
+        p, coordinator, product_lot="UC-1", cells=50_000_000, started_at=start,
+        ended_at=start + timedelta(minutes=40), route="intravenous infusion",
+        volume_ml=Decimal(100),
+    )  # fmt: skip
+    record_visit(
+        p, coordinator, code="D7", visit_date=date(2026, 11, 29), labs={"sodium": "128 mmol/L"}
+    )
+    login(page, live_server.url, "bj302-coordinator")
+    page.goto(f"{live_server.url}/conduct/participants/{p.pk}/visits/D7/")
+    expect(page.locator("#proposals")).to_contain_text("Hyponatremia, grade 2")
+    url_before = page.url
+    page.get_by_label("Reason").fill("repeat sample normal")
+    page.get_by_role("button", name="Dismiss").click()
+    expect(page.locator("#proposals")).to_contain_text("Dismissed: repeat sample normal")
+    assert page.url == url_before  # updated in place, no navigation
+    assert offsite == []

@@ -176,3 +176,25 @@ def test_abnormal_labs_propose_graded_events_to_confirm_or_dismiss(setup, dosed,
     client.force_login(coordinator)
     text = client.get(reverse("conduct:visit", args=[dosed.pk, "D7"])).content.decode()
     assert "haemolysed sample" in text and "Confirmed" in text
+
+
+def test_deciding_a_proposal_with_htmx_returns_the_list_in_place(setup, dosed, client):
+    coordinator = setup.users[("BJ302", "coordinator")]
+    visit = record_visit(
+        dosed, coordinator, code="D7", visit_date=date(2026, 11, 29), labs={"sodium": "128 mmol/L"}
+    )
+    proposal = visit.proposals.get()
+    client.force_login(coordinator)
+    url = reverse("conduct:decide-proposal", args=[dosed.pk, proposal.pk])
+    response = client.post(url, {"action": "dismiss", "reason": ""}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert body.startswith('<div id="proposals">') and "say why" in body
+    response = client.post(
+        url, {"action": "dismiss", "reason": "repeat was normal"}, HTTP_HX_REQUEST="true"
+    )
+    assert "Dismissed" in response.content.decode() and "<html" not in response.content.decode()
+    # without HTMX: the ordinary redirect back to the visit page
+    proposal.refresh_from_db()
+    assert proposal.status == "dismissed"
+    assert client.post(url, {"action": "dismiss", "reason": "x"}).status_code == 302

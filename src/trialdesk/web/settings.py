@@ -29,6 +29,7 @@ INSTALLED_APPS = [
     "trialdesk.web",
     "trialdesk.registry",
     "simple_history",
+    "django_htmx",
     "trialdesk.conduct",
 ]
 
@@ -39,6 +40,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

@@ -56,13 +56,19 @@ def decide_proposal(request: HttpRequest, pk: int, proposal: int) -> HttpRespons
     item = get_object_or_404(LabEventProposal, pk=proposal, visit__participant=p)
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
+    error = None
     try:
         if request.POST.get("action") == "confirm":
             confirm(item, request.user, related=request.POST.get("related") or "unknown")
         else:
             dismiss(item, request.user, reason=request.POST.get("reason", ""))
     except ConductError as exc:
-        messages.error(request, str(exc))
+        error = str(exc)
+    if request.htmx:  # HTMX: the list of proposals is replaced in place
+        context = {"participant": p, "visit": item.visit, "proposal_error": error}
+        return render(request, "conduct/_proposals.html", context)
+    if error:
+        messages.error(request, error)
     else:
         messages.success(request, f"Proposal {item.status}.")
     return redirect("conduct:visit", pk=p.pk, code=item.visit.code)
