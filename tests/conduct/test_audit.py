@@ -54,23 +54,35 @@ def table(model):
     return model.history.model._meta.db_table
 
 
-def test_an_edited_history_row_is_found(screened):
+def tamper(table_name, sql, params):
+    """Run ``sql`` as someone with DDL rights on the table would: on PostgreSQL the
+    append-only trigger is switched off first (a role without those rights cannot)."""
     with connection.cursor() as cur:
-        cur.execute(
-            f"UPDATE {table(Participant)} SET initials = 'ZZZ' WHERE history_change_reason = %s",
-            ["initials misread"],
-        )
+        if connection.vendor == "postgresql":
+            cur.execute("SET CONSTRAINTS ALL IMMEDIATE")  # no deferred checks pending
+            cur.execute(f'ALTER TABLE "{table_name}" DISABLE TRIGGER USER')
+        cur.execute(sql, params)
+        if connection.vendor == "postgresql":
+            cur.execute(f'ALTER TABLE "{table_name}" ENABLE TRIGGER USER')
+
+
+def test_an_edited_history_row_is_found(screened):
+    tamper(
+        table(Participant),
+        f"UPDATE {table(Participant)} SET initials = 'ZZZ' WHERE history_change_reason = %s",
+        ["initials misread"],
+    )
     result = run("verify")
     assert result.exit_code == 1
     assert "was changed after it was written" in result.output
 
 
 def test_a_deleted_history_row_is_found(screened):
-    with connection.cursor() as cur:
-        cur.execute(
-            f"DELETE FROM {table(Participant)} WHERE history_change_reason = %s",
-            ["initials misread"],
-        )
+    tamper(
+        table(Participant),
+        f"DELETE FROM {table(Participant)} WHERE history_change_reason = %s",
+        ["initials misread"],
+    )
     result = run("verify")
     assert result.exit_code == 1
     assert "the history row was deleted" in result.output
@@ -78,8 +90,8 @@ def test_a_deleted_history_row_is_found(screened):
 
 def test_a_removed_chain_entry_and_an_unchained_row_are_found(screened):
     last = AuditChainEntry.objects.order_by("-id").first()
-    with connection.cursor() as cur:
-        cur.execute(f"DELETE FROM {AuditChainEntry._meta.db_table} WHERE id = %s", [last.pk])
+    entries = AuditChainEntry._meta.db_table
+    tamper(entries, f"DELETE FROM {entries} WHERE id = %s", [last.pk])
     output = run("verify").output
     assert "not in the chain" in output
     assert "does not match the entries" in output
@@ -97,3 +109,18 @@ def test_export_csv_and_json(screened, tmp_path):
     assert run("export", "--format", "json", "--out", str(out)).exit_code == 0
     data = json.loads(out.read_text())
     assert {r["record_type"] for r in data} >= {"participant", "eligibilityassessment"}
+
+
+@pytest.mark.postgres_only
+def test_postgresql_refuses_edits_and_deletions_of_history(screened):
+    from django.db import DatabaseError, transaction
+
+    for sql in (
+        f"UPDATE {table(Participant)} SET initials = 'ZZZ'",
+        f"DELETE FROM {table(Participant)}",
+        f"DELETE FROM {AuditChainEntry._meta.db_table}",
+    ):
+        with pytest.raises(DatabaseError, match="history is append-only"), transaction.atomic():
+            with connection.cursor() as cur:
+                cur.execute(sql)
+    assert run("verify").exit_code == 0
