@@ -204,8 +204,14 @@ def _check_open(participant: Participant) -> None:
 
 def _fail_if_ineligible(participant: Participant, assessment: EligibilityAssessment, by: Any):
     if assessment.overall == "INELIGIBLE":
+        reasons = "\n".join(assessment.result["reasons"])
+        if (participant.status, participant.screen_failure_reasons) == (
+            Participant.SCREEN_FAILED,
+            reasons,
+        ):
+            return  # already recorded: no empty change in the history
         participant.status = Participant.SCREEN_FAILED
-        participant.screen_failure_reasons = "\n".join(assessment.result["reasons"])
+        participant.screen_failure_reasons = reasons
         write(participant, by, "screen failure: the eligibility engine found it ineligible")
     elif participant.status == Participant.SCREEN_FAILED:
         participant.status = Participant.SCREENING
