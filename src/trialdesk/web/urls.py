@@ -9,8 +9,8 @@ from trialdesk.web import views
 urlpatterns = [
     path("", views.home, name="home"),
     path("trials/", include("trialdesk.registry.urls")),
-    # Swagger UI's own files, served from the installed django-ninja package (offline).
     path("conduct/", include("trialdesk.conduct.urls")),
+    # Swagger UI's own files, served from the installed django-ninja package (offline).
     path("api/docs/assets/<str:name>", docs_asset, name="api-docs-asset"),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
