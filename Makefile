@@ -18,6 +18,7 @@ $(STAMP): pyproject.toml
 run: setup
 	$(BIN)/trialdesk migrate --quiet
 	$(BIN)/trialdesk registry import protocols
+	$(BIN)/trialdesk demo
 	$(BIN)/trialdesk serve --host 127.0.0.1 --port 8000
 
 # The whole suite on SQLite; with CI=true also the database tests on PostgreSQL and the

@@ -48,6 +48,9 @@ INSTALLED_APPS = [
     "csp",
     "trialdesk.web",
     "trialdesk.registry",
+    "simple_history",
+    "django_htmx",
+    "trialdesk.conduct",
 ]
 
 MIDDLEWARE = [
@@ -61,6 +64,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -112,6 +116,10 @@ LANGUAGE_CODE = "en"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+
+LOGIN_URL = "conduct:login"
+LOGIN_REDIRECT_URL = "conduct:home"
+LOGOUT_REDIRECT_URL = "conduct:login"
 
 # Errors (a 500's traceback, "Not Found: /x") go to stderr with DEBUG off too: Django's
 # default sends them only to mail_admins then, which is nowhere here.

@@ -1,0 +1,27 @@
+from django.apps import AppConfig
+
+
+class ConductConfig(AppConfig):
+    name = "trialdesk.conduct"
+    label = "conduct"
+    verbose_name = "Trial conduct"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from django.contrib.auth import get_user_model
+        from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
+        from django.db.models.signals import m2m_changed
+        from simple_history.signals import post_create_historical_record
+
+        from trialdesk.conduct import access_log
+        from trialdesk.conduct.audit import append
+
+        post_create_historical_record.connect(append, dispatch_uid="conduct-audit-chain")
+        user_logged_in.connect(access_log.logged_in, dispatch_uid="conduct-login")
+        user_logged_out.connect(access_log.logged_out, dispatch_uid="conduct-logout")
+        user_login_failed.connect(access_log.login_failed, dispatch_uid="conduct-login-failed")
+        m2m_changed.connect(
+            access_log.groups_changed,
+            sender=get_user_model().groups.through,
+            dispatch_uid="conduct-role-changes",
+        )

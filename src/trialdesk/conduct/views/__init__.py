@@ -1,0 +1,1 @@
+"""Pages for site staff (Django admin is for administrators only)."""
