@@ -127,6 +127,14 @@ def test_groups_read_as_a_patient_reads_them(client, seed_trials, page_text):
     # attestations (only the study team can judge) are under what the team must check
     assert "exc-4.1" in groups["check"]
     assert "Only the study team can judge this." in page_text(_item(html, "exc-4.1"))
+    # the two parts of exclusion 4 say which part each is (one title, one text)
+    assert "This part: may discontinue antiviral therapy during the study" in page_text(
+        _item(html, "exc-4.1")
+    )
+    assert "This part: antiviral therapy for HBV for less than 12 months" in page_text(
+        _item(html, "exc-4.2")
+    )
+    assert "This part:" not in page_text(_item(html, "exc-7"))
     text = page_text(html)
     for heading in ("What may rule you out", "What you meet", "What the study team must check"):
         assert heading in text
