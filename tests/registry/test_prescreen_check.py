@@ -225,6 +225,27 @@ def test_bad_answers_and_unknown_trials(client, seed_trials):
 
 
 @pytest.mark.django_db
+def test_a_bad_answer_is_named_at_the_top_of_the_form(client, seed_trials, page_text):
+    """The form is 50 questions long: an answer that cannot be read (INR "abc", the last
+    question's value out of its choices) is named, with a link to its field, above the
+    questions, announced to screen readers; not only beside a field far down the page
+    (found by the issue-15 acceptance pass: "Check" seemed to do nothing)."""
+    html = client.post(LIVER, {**LIVER_ANSWERS, "lab_inr": "abc", "med_methadone": "x"}).content
+    html = html.decode()
+    m = re.search(
+        r'<div class="form-errors" role="alert" id="answer-errors">(.*?)</div>', html, re.S
+    )
+    assert m, "no error summary"
+    summary = m.group(1)
+    assert '<a href="#id_lab_inr">INR</a>' in summary
+    assert '<a href="#id_med_methadone">Methadone</a>' in summary
+    assert html.index('id="answer-errors"') < html.index('name="age"')
+    assert 'id="check-result"' not in html
+    assert 'id="answer-errors"' not in client.post(LIVER, LIVER_ANSWERS).content.decode()
+    assert 'id="answer-errors"' not in client.get(LIVER).content.decode()
+
+
+@pytest.mark.django_db
 def test_answers_are_escaped(client, seed_trials):
     html = client.post(LIVER, {**LIVER_ANSWERS, "lab_inr": "<b>1</b>"}).content.decode()
     assert "<b>1</b>" not in html  # refused by the form, and never echoed raw
