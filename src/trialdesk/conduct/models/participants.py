@@ -102,6 +102,10 @@ class Participant(ClinicalRecord):
     def latest_consent(self) -> Any:
         return self.consents.select_related("form_version").order_by("-consented_at").first()
 
+    def first_consent(self) -> Any:
+        """The participant's first consent event: trial procedures may be dated from it."""
+        return self.consents.select_related("form_version").order_by("consented_at").first()
+
     def latest_assessment(self) -> Any:
         return self.assessments.order_by("-created_at").first()
 

@@ -39,9 +39,24 @@ def consent_problem(participant: Participant) -> str | None:
 
 
 def require_consent(participant: Participant) -> None:
+    """For new interventions (enrolment, dosing): consent on the current form version."""
     problem = consent_problem(participant)
     if problem:
         raise ConductError(problem + ": only screening may be recorded before consent")
+
+
+def require_any_consent(participant: Participant) -> ConsentRecord:
+    """For follow-up and safety data (visits, labs, adverse events): *a* consent on record.
+
+    A pending reconsent must never stop a site from recording what happens to a participant
+    who is already in the trial (an SAE above all); it only blocks new interventions.
+    Returns the first consent event, from which such data may be dated."""
+    first = participant.first_consent()
+    if first is None:
+        raise ConductError(
+            f"{participant}: no consent recorded: only screening may be recorded before consent"
+        )
+    return first
 
 
 def record_consent(

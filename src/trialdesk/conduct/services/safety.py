@@ -13,7 +13,7 @@ from django.utils import timezone
 from trialdesk.conduct.errors import ConductError
 from trialdesk.conduct.models import AdverseEvent, Participant, write
 from trialdesk.conduct.services.access import require_member, require_perm
-from trialdesk.conduct.services.consent import require_consent
+from trialdesk.conduct.services.consent import require_any_consent
 from trialdesk.conduct.services.enrolment import conduct_plan
 from trialdesk.conduct.services.visits import infusion_date
 
@@ -108,7 +108,7 @@ def _follow_dlt(ae: AdverseEvent, participant: Participant, by: Any) -> None:
 def record_adverse_event(participant: Participant, by: Any, **values: Any) -> AdverseEvent:
     require_perm(by, "record_adverse_event", "record adverse events")
     require_member(by, participant.site)
-    require_consent(participant)
+    require_any_consent(participant)
     unknown = set(values) - set(FIELDS)
     if unknown:
         raise ConductError(f"unknown adverse event fields: {', '.join(sorted(unknown))}")

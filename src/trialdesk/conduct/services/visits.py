@@ -17,7 +17,7 @@ from django.utils import timezone
 from trialdesk.conduct.errors import ConductError
 from trialdesk.conduct.models import LabResult, Participant, ProtocolDeviation, Visit, write
 from trialdesk.conduct.services.access import require_member, require_perm
-from trialdesk.conduct.services.consent import require_consent
+from trialdesk.conduct.services.consent import require_any_consent
 from trialdesk.conduct.services.enrolment import conduct_plan
 
 VITALS = ("temperature_c", "heart_rate", "systolic_bp", "diastolic_bp", "respiratory_rate", "spo2")
@@ -76,7 +76,7 @@ def record_visit(
     """Record a visit once; labs are entered as text with a unit (``"2.0 mg/dL"``)."""
     require_perm(by, "record_visit", "record visits")
     require_member(by, participant.site)
-    require_consent(participant)
+    consent = require_any_consent(participant)
     unknown = set(vitals) - set(VITALS)
     if unknown:
         raise ConductError(f"unknown vital signs: {', '.join(sorted(unknown))}")
@@ -89,7 +89,6 @@ def record_visit(
         raise ConductError(f"visit {code} is already recorded on {rows[code].visit.visit_date}")
     if visit_date > timezone.localdate():
         raise ConductError("the visit date is in the future", field="visit_date")
-    consent = participant.latest_consent()
     if visit_date < consent.consented_at.astimezone(UTC).date():
         raise ConductError(
             f"the visit date is before the consent ({consent.consented_at:%Y-%m-%d})",
