@@ -99,3 +99,42 @@ def test_follow_up_still_needs_a_consent_on_record(setup):
             awareness_at=datetime(2026, 11, 24, 12, 0, tzinfo=UTC),
             related="possibly",
         )
+
+
+def test_dates_are_checked_against_the_first_consent_not_the_reconsent(setup):
+    (p,) = make_eligible(setup, 1)  # first consent: 2026-11-21 09:00 UTC on v1
+    coordinator = setup.users[("BJ302", "coordinator")]
+    v2 = new_version(setup, date(2026, 11, 21))
+    services.record_consent(
+        p, coordinator, form_version=v2, consented_at=datetime(2026, 11, 21, 11, 0, tzinfo=UTC)
+    )
+    # enrolled between the first consent and the reconsent
+    services.enrol(p, coordinator, at=datetime(2026, 11, 21, 10, 0, tzinfo=UTC))
+    p.refresh_from_db()
+    services.record_consent(
+        p, coordinator, form_version=v2, consented_at=datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+    )
+    # dosed, seen and an event begun between the first consent and the latest reconsent
+    dose(setup, p)
+    ae = record_adverse_event(
+        p,
+        setup.users[("BJ302", "investigator")],
+        term="Fever",
+        grade=1,
+        onset_date=date(2026, 11, 24),
+        awareness_at=datetime(2026, 11, 24, 12, 0, tzinfo=UTC),
+        related="possibly",
+    )
+    assert ae.onset_date == date(2026, 11, 24)
+    visit = record_visit(p, coordinator, code="D1", visit_date=date(2026, 11, 23), labs={})
+    assert visit.visit_date == date(2026, 11, 23)
+    with pytest.raises(ConductError, match="before the consent"):
+        record_adverse_event(
+            p,
+            setup.users[("BJ302", "investigator")],
+            term="Fever",
+            grade=1,
+            onset_date=date(2026, 11, 20),
+            awareness_at=datetime(2026, 11, 24, 12, 0, tzinfo=UTC),
+            related="possibly",
+        )

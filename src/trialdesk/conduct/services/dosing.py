@@ -57,7 +57,7 @@ def record_dose(
         raise ConductError("the infusion ends before it starts", field="ended_at")
     if started_at > timezone.now():
         raise ConductError("the infusion start is in the future", field="started_at")
-    consent = participant.latest_consent()
+    consent = participant.first_consent()
     if started_at < consent.consented_at:
         raise ConductError(
             f"the infusion starts before the consent ({consent.consented_at:%Y-%m-%d %H:%M} UTC)",

@@ -94,7 +94,7 @@ def enrol(participant: Participant, by: Any, *, at: datetime | None = None) -> P
                     f"{p}: eligibility is not signed as eligible ({p.get_status_display()})"
                 )
             require_consent(p)
-            if at < p.latest_consent().consented_at:
+            if at < p.first_consent().consented_at:
                 raise ConductError("the enrolment time is before the consent")
             if study.enrolment_closed:
                 raise ConductError(f"{study}: enrolment is closed")

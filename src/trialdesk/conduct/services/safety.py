@@ -38,7 +38,7 @@ def _check(ae: AdverseEvent, participant: Participant) -> None:
     today = timezone.localdate()
     if ae.onset_date > today:
         raise ConductError("the onset is in the future", field="onset_date")
-    consent = participant.latest_consent()
+    consent = participant.first_consent()
     if consent and ae.onset_date < consent.consented_at.astimezone(UTC).date():
         raise ConductError(
             f"the onset is before the consent ({consent.consented_at:%Y-%m-%d}): record it as "
