@@ -9,6 +9,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 from tests.browser.test_registry_browser import browser_page, screenshot_dir  # noqa: F401
+from tests.browser.test_site_browser import watched  # noqa: F401
 from tests.conduct.conftest import (  # noqa: F401
     PASSWORD,
     SETTLED,
@@ -102,7 +103,13 @@ def test_screen_sign_consent_enrol_and_scoping(setup, live_server, browser_page,
     assert offsite == []
 
 
-def test_a_lab_proposal_is_dismissed_in_place_with_htmx(setup, live_server, browser_page):  # noqa: F811 (imported fixtures)
+def test_htmx_dismisses_a_lab_proposal_in_place_without_csp_violation(
+    setup,  # noqa: F811 (imported fixture)
+    live_server,
+    watched,  # noqa: F811 (imported fixture)
+):
+    """htmx 2 injects an indicator <style> unless told not to; the nonce CSP would block it
+    and log a violation on every conduct page."""
     from datetime import UTC, date, datetime, timedelta
     from decimal import Decimal
 
@@ -111,7 +118,7 @@ def test_a_lab_proposal_is_dismissed_in_place_with_htmx(setup, live_server, brow
     from trialdesk.conduct import services
     from trialdesk.conduct.services.visits import record_visit
 
-    page, offsite = browser_page
+    page, offsite = watched.page, watched.offsite
     (p,) = make_eligible(setup, 1)
     coordinator = setup.users[("BJ302", "coordinator")]
     services.enrol(p, coordinator, at=datetime(2026, 11, 21, 10, tzinfo=UTC))
@@ -134,3 +141,5 @@ def test_a_lab_proposal_is_dismissed_in_place_with_htmx(setup, live_server, brow
     expect(page.locator("#proposals")).to_contain_text("Dismissed: repeat sample normal")
     assert page.url == url_before  # updated in place, no navigation
     assert offsite == []
+    page.goto(f"{live_server.url}/conduct/participants/{p.pk}/")
+    assert watched.csp_problems() == []
