@@ -198,3 +198,34 @@ def test_deciding_a_proposal_with_htmx_returns_the_list_in_place(setup, dosed, c
     proposal.refresh_from_db()
     assert proposal.status == "dismissed"
     assert client.post(url, {"action": "dismiss", "reason": "x"}).status_code == 302
+
+
+def test_confirming_a_proposal_with_an_unknown_relationship_is_answered_inline(
+    setup, dosed, client
+):
+    from trialdesk.conduct.models import AdverseEvent
+    from trialdesk.conduct.services.lab_events import confirm
+
+    coordinator = setup.users[("BJ302", "coordinator")]
+    visit = record_visit(
+        dosed, coordinator, code="D7", visit_date=date(2026, 11, 29), labs={"sodium": "128 mmol/L"}
+    )
+    proposal = visit.proposals.get()
+    with pytest.raises(ConductError, match="relationship"):
+        confirm(proposal, coordinator, related="certainly")
+    client.force_login(coordinator)
+    url = reverse("conduct:decide-proposal", args=[dosed.pk, proposal.pk])
+    response = client.post(
+        url, {"action": "confirm", "related": "certainly"}, HTTP_HX_REQUEST="true"
+    )
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert body.startswith('<div id="proposals">') and "certainly" in body
+    response = client.post(url, {"action": "approve"}, HTTP_HX_REQUEST="true")
+    assert response.status_code == 200 and "approve" in response.content.decode()
+    proposal.refresh_from_db()
+    assert proposal.status == "proposed" and AdverseEvent.objects.count() == 0
+    response = client.post(
+        url, {"action": "confirm", "related": "possibly"}, HTTP_HX_REQUEST="true"
+    )
+    assert "Confirmed" in response.content.decode() and AdverseEvent.objects.count() == 1

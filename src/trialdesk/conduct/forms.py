@@ -287,6 +287,19 @@ class AdverseEventForm(forms.Form):
         return reason
 
 
+class ProposalDecisionForm(forms.Form):
+    """Confirm a lab-proposed adverse event (with the relationship) or dismiss it."""
+
+    from trialdesk.conduct.models import AdverseEvent as _AE
+
+    action = forms.ChoiceField(choices=[("confirm", "Confirm"), ("dismiss", "Dismiss")])
+    related = forms.ChoiceField(
+        choices=_AE.RELATED, required=False, label="Relationship to the cell product"
+    )
+    reason = forms.CharField(max_length=300, required=False)
+    del _AE
+
+
 class EnrolForm(forms.Form):
     enrolled_at = forms.DateTimeField(
         required=False,

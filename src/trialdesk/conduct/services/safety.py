@@ -33,6 +33,15 @@ def ctcae_terms() -> list[str]:
 def _check(ae: AdverseEvent, participant: Participant) -> None:
     if ae.term not in ctcae_terms():
         raise ConductError(f"{ae.term!r} is not a CTCAE term of the pick-list", field="term")
+    for field, label, choices in (
+        ("related", "relationship to the cell product", AdverseEvent.RELATED),
+        ("action_taken", "action taken", AdverseEvent.ACTIONS),
+        ("outcome", "outcome", AdverseEvent.OUTCOMES),
+    ):
+        value = getattr(ae, field)
+        if value not in dict(choices):
+            allowed = ", ".join(dict(choices))
+            raise ConductError(f"{label} {value!r} is not one of {allowed}", field=field)
     if ae.grade is not None and not 1 <= ae.grade <= 5:
         raise ConductError("a CTCAE grade is 1 to 5", field="grade")
     today = timezone.localdate()

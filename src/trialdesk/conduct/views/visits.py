@@ -9,7 +9,7 @@ from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from trialdesk.conduct.errors import ConductError
-from trialdesk.conduct.forms import VisitForm, add_service_error
+from trialdesk.conduct.forms import ProposalDecisionForm, VisitForm, add_service_error
 from trialdesk.conduct.services.enrolment import conduct_plan
 from trialdesk.conduct.services.visits import record_visit, scores
 from trialdesk.conduct.views.common import participant_for
@@ -57,13 +57,18 @@ def decide_proposal(request: HttpRequest, pk: int, proposal: int) -> HttpRespons
     if request.method != "POST":
         return HttpResponseNotAllowed(["POST"])
     error = None
-    try:
-        if request.POST.get("action") == "confirm":
-            confirm(item, request.user, related=request.POST.get("related") or "unknown")
-        else:
-            dismiss(item, request.user, reason=request.POST.get("reason", ""))
-    except ConductError as exc:
-        error = str(exc)
+    form = ProposalDecisionForm(request.POST)
+    if not form.is_valid():
+        error = "; ".join(f"{f}: {' '.join(e)}" for f, e in form.errors.items())
+    else:
+        data = form.cleaned_data
+        try:
+            if data["action"] == "confirm":
+                confirm(item, request.user, related=data["related"] or "unknown")
+            else:
+                dismiss(item, request.user, reason=data["reason"])
+        except ConductError as exc:
+            error = str(exc)
     if request.htmx:  # HTMX: the list of proposals is replaced in place
         context = {"participant": p, "visit": item.visit, "proposal_error": error}
         return render(request, "conduct/_proposals.html", context)
