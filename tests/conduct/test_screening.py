@@ -80,6 +80,8 @@ def test_screen_failure_keeps_its_reasons(setup):
         ({"birth_date": date(2027, 1, 1)}, "birth date is not before"),
         ({"birth_date": date(1970, 1, 1)}, "differs from the form"),
         ({"data": "labs: [1, 2"}, "not valid JSON or YAML"),
+        ({"data": "a: &a [x, x]\nb: [*a, *a]"}, r"aliases \(\*a\) are not accepted"),
+        ({"data": "id: x\n" + "#" * 1_000_000}, "a patient file is at most"),
         ({"data": '{"resourceType": "Patient"}', "source": "fhir"}, "not a FHIR Bundle"),
         ({"data": "labs: {bilirubin: {value: 45, unit: kg, date: 2026-11-15}}"}, "bilirubin"),
     ],

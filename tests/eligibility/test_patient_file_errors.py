@@ -163,3 +163,32 @@ def test_a_patient_file_nested_too_deeply_is_a_clear_error(tmp_path, cli, name, 
     assert result.exit_code == 1, result.output
     assert f"Error: {path}: not valid {kind}: nested too deeply" in result.output
     assert "Traceback" not in result.output
+
+
+BILLION_LAUGHS = "\n".join(
+    ['a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    + [f"{chr(98 + i)}: &{chr(98 + i)} [{','.join(['*' + chr(97 + i)] * 9)}]" for i in range(8)]
+)
+
+
+def test_yaml_aliases_and_oversized_patient_files_are_refused(tmp_path, cli):
+    """A few hundred bytes of nested aliases expand to ~400 million strings; the reader
+    refuses any alias (patient data never needs one) and caps the size."""
+    import time
+
+    from trialdesk.eligibility.plain import MAX_PLAIN_CHARS
+
+    path = tmp_path / "laughs.yaml"
+    path.write_text(BILLION_LAUGHS)
+    started = time.monotonic()
+    with pytest.raises(PatientError, match=r"aliases \(\*a\) are not accepted") as info:
+        load_patient(path)
+    assert time.monotonic() - started < 1
+    assert str(info.value).startswith(f"{path}: not valid YAML")
+    assert "line 2" in str(info.value)
+    result = cli("screen", "NCT05227846", str(path))
+    assert result.exit_code == 1 and "aliases" in result.output, result.output
+    big = tmp_path / "big.yaml"
+    big.write_text("id: x\n" + "#" * MAX_PLAIN_CHARS)
+    with pytest.raises(PatientError, match=r"a patient file is at most 1,000,000"):
+        load_patient(big)

@@ -48,7 +48,45 @@ from trialdesk.eligibility.patient import (
 )
 from trialdesk.protocol import vocabulary
 
-__all__ = ["load_plain", "patient_from_mapping"]
+__all__ = ["MAX_PLAIN_CHARS", "load_plain", "parse_plain_text", "patient_from_mapping"]
+
+# A plain patient file is a few kilobytes; a megabyte is far beyond any real one.
+MAX_PLAIN_CHARS = 1_000_000
+
+
+class _NoAliasLoader(yaml.SafeLoader):
+    """PyYAML's safe loader that refuses aliases (``*name``): expanding them lets a few
+    hundred bytes become gigabytes ("billion laughs"); patient data never needs them."""
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None,
+                None,
+                f"YAML aliases (*{event.anchor}) are not accepted in patient data",
+                event.start_mark,
+            )
+        return super().compose_node(parent, index)
+
+
+def parse_plain_text(text: str, where: str, *, kind: str = "JSON or YAML") -> Any:
+    """The document of a plain-format patient text (``kind``: "JSON", "YAML" or "JSON or
+    YAML"; JSON is YAML). Size-capped, YAML aliases refused; a :class:`PatientError` naming
+    ``where`` and the line otherwise."""
+    if len(text) > MAX_PLAIN_CHARS:
+        raise PatientError(
+            f"{where}: {len(text):,} characters; a patient file is at most {MAX_PLAIN_CHARS:,}"
+        )
+    try:
+        if kind == "JSON":
+            return json.loads(text)
+        return yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 (a SafeLoader subclass)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise PatientError(f"{where}: not valid {kind}: {exc}") from None
+    except RecursionError:
+        raise PatientError(f"{where}: not valid {kind}: {NESTED_TOO_DEEPLY}") from None
+
 
 _TOP_KEYS = {
     "id",
@@ -76,15 +114,8 @@ def load_plain(path: str | Path, text: str | None = None) -> Patient:
     path = Path(path)
     if text is None:
         text = read_patient_text(path)
-    try:
-        data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        raise PatientError(f"{path}: not valid {path.suffix.lstrip('.').upper()}: {exc}") from None
-    except RecursionError:
-        raise PatientError(
-            f"{path}: not valid {path.suffix.lstrip('.').upper()}: {NESTED_TOO_DEEPLY}"
-        ) from None
-    return patient_from_mapping(data, str(path))
+    kind = "JSON" if path.suffix == ".json" else path.suffix.lstrip(".").upper() or "YAML"
+    return patient_from_mapping(parse_plain_text(text, str(path), kind=kind), str(path))
 
 
 def _concept(name: Any, kinds: tuple[str, ...], where: str) -> str:

@@ -10,7 +10,6 @@ from dataclasses import replace
 from datetime import date
 from typing import Any
 
-import yaml
 from django.db import transaction
 from django.utils import timezone
 
@@ -34,14 +33,23 @@ def parse_patient_data(source: str, text: str, name: str) -> tuple[Any, dict]:
     (JSON or YAML, docs/protocol-format.md). Errors name the file and field."""
     from trialdesk.eligibility import PatientError
     from trialdesk.eligibility.fhir import patient_from_bundle
-    from trialdesk.eligibility.plain import patient_from_mapping
+    from trialdesk.eligibility.plain import parse_plain_text, patient_from_mapping
 
     where = name or "the data entered"
-    try:
-        document = json.loads(text) if source == "fhir" else yaml.safe_load(text)
-    except (json.JSONDecodeError, yaml.YAMLError) as exc:
-        kind = "JSON" if source == "fhir" else "JSON or YAML"
-        raise ConductError(f"{where}: not valid {kind}: {exc}", field="data") from None
+    if source == "fhir":
+        try:
+            document = json.loads(text)
+        except json.JSONDecodeError as exc:
+            raise ConductError(f"{where}: not valid JSON: {exc}", field="data") from None
+        except RecursionError:
+            raise ConductError(
+                f"{where}: not valid JSON: nested too deeply", field="data"
+            ) from None
+    else:
+        try:
+            document = parse_plain_text(text, where)
+        except PatientError as exc:
+            raise ConductError(str(exc), field="data") from None
     if not isinstance(document, dict):
         raise ConductError(f"{where}: expected a mapping (an object) at the top", field="data")
     try:
