@@ -86,6 +86,26 @@ def test_a_removed_chain_entry_and_an_unchained_row_are_found(screened):
     assert "does not match the entries" in output
 
 
+def test_a_cut_tail_with_the_head_deleted_is_found(screened):
+    """Tail truncation: the last chain entry, its history row and the head row deleted; what
+    is left is a consistent chain, but entries without a head are a reported problem."""
+    from trialdesk.conduct.models import AuditChainHead
+
+    before = run("verify").output
+    head = AuditChainHead.objects.get()
+    assert f"head {head.last_hash}" in before
+    last = AuditChainEntry.objects.order_by("-id").first()
+    tamper(last.table, f'DELETE FROM "{last.table}" WHERE history_id = %s', [last.history_id])
+    entries = AuditChainEntry._meta.db_table
+    tamper(entries, f"DELETE FROM {entries} WHERE id = %s", [last.pk])
+    heads = AuditChainHead._meta.db_table
+    tamper(heads, f"DELETE FROM {heads}", [])
+    result = run("verify")
+    assert result.exit_code == 1
+    assert "chain head missing while" in result.output
+    assert "chain head: none" in result.output  # printed on every verify
+
+
 def test_export_csv_and_json(screened, tmp_path):
     result = run("export", "--format", "csv")
     assert result.exit_code == 0, result.output
@@ -112,4 +132,27 @@ def test_postgresql_refuses_edits_and_deletions_of_history(screened):
         with pytest.raises(DatabaseError, match="history is append-only"), transaction.atomic():
             with connection.cursor() as cur:
                 cur.execute(sql)
+    assert run("verify").exit_code == 0
+
+
+@pytest.mark.postgres_only
+def test_postgresql_chain_head_only_grows(setup, screened):
+    from django.db import DatabaseError, transaction
+
+    from trialdesk.conduct.models import AuditChainHead
+
+    heads = AuditChainHead._meta.db_table
+    for sql in (
+        f"DELETE FROM {heads}",
+        f"UPDATE {heads} SET length = length - 1",
+        f"UPDATE {heads} SET last_hash = 'x'",
+    ):
+        with pytest.raises(DatabaseError, match="chain head only grows"), transaction.atomic():
+            with connection.cursor() as cur:
+                cur.execute(sql)
+    length = AuditChainHead.objects.get().length
+    services.correct_participant(
+        screened, setup.users[("BJ302", "data manager")], reason="typo", initials="NVC"
+    )
+    assert AuditChainHead.objects.get().length > length  # an append moves the head forward
     assert run("verify").exit_code == 0

@@ -59,6 +59,7 @@ def export(fmt: str, out: str | None) -> None:
 def verify() -> None:
     """Recompute the hash chain; exit 1 naming every edited, deleted or unchained row."""
     setup()
+    from trialdesk.conduct.audit import head_summary
     from trialdesk.conduct.audit import verify as run_verify
     from trialdesk.conduct.models import AuditChainHead
 
@@ -66,6 +67,7 @@ def verify() -> None:
     if problems:
         for p in problems:
             click.echo(p, err=True)
+        click.echo(head_summary(), err=True)
         raise click.ClickException(f"audit trail check failed: {len(problems)} problem(s)")
     head = AuditChainHead.objects.filter(pk=1).first()
     n = head.length if head else 0

@@ -91,12 +91,28 @@ def verify() -> list[str]:
         for pk in extra:
             problems.append(f"{table} history row {pk}: not in the chain (written around it)")
     head = AuditChainHead.objects.filter(pk=1).first()
+    if head is None and count:
+        problems.append(
+            f"chain head missing while {count} entries exist: the head was deleted (entries "
+            "after the last one left may have been removed with it)"
+        )
     if head is not None and (head.last_hash != previous or head.length != count):
         problems.append(
             f"chain head ({head.length} entries, {head.last_hash[:12]}...) does not match the "
             f"entries ({count}, {previous[:12]}...): entries were removed or added"
         )
     return problems
+
+
+def head_summary() -> str:
+    """The chain head, to print on every verify: recorded outside the database, it shows
+    a truncation of the whole chain that no check inside the database can."""
+    from trialdesk.conduct.models.chain import AuditChainHead
+
+    head = AuditChainHead.objects.filter(pk=1).first()
+    if head is None:
+        return "chain head: none (no history chained)"
+    return f"chain head: {head.length} entries, hash {head.last_hash}"
 
 
 _TYPES = {"+": "created", "~": "changed", "-": "deleted"}

@@ -54,3 +54,48 @@ def uninstall(apps: Any, schema_editor: Any) -> None:
         trigger = quote(f"{table}_append_only")
         schema_editor.execute(f"DROP TRIGGER IF EXISTS {trigger} ON {quote(table)}")
     schema_editor.execute("DROP FUNCTION IF EXISTS conduct_history_append_only()")
+
+
+HEAD_FUNCTION = """
+CREATE OR REPLACE FUNCTION conduct_chain_head_grows_only() RETURNS trigger AS $$
+BEGIN
+    IF TG_OP = 'UPDATE' THEN
+        IF NEW.id = OLD.id AND NEW.length > OLD.length THEN
+            RETURN NEW;
+        END IF;
+    END IF;
+    RAISE EXCEPTION 'audit trail: % on %.% is not allowed (the chain head only grows)',
+        TG_OP, TG_TABLE_SCHEMA, TG_TABLE_NAME
+        USING ERRCODE = 'insufficient_privilege';
+END;
+$$ LANGUAGE plpgsql;
+"""
+
+
+def install_head_guard(apps: Any, schema_editor: Any) -> None:
+    """The chain head may only move forward: a DELETE, or an UPDATE that does not increase
+    its length, raises, so the tail of the chain cannot be cut off with the head.
+
+    TRUNCATE is left alone, as on the history tables (test databases and ``flush`` use
+    it): it needs the TRUNCATE privilege, which the application's role must not have."""
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    quote = schema_editor.quote_name
+    table = quote(apps.get_model("conduct", "AuditChainHead")._meta.db_table)
+    trigger = quote("conduct_chain_head_grows_only")
+    schema_editor.execute(HEAD_FUNCTION, params=None)
+    schema_editor.execute(f"DROP TRIGGER IF EXISTS {trigger} ON {table}")
+    schema_editor.execute(
+        f"CREATE TRIGGER {trigger} BEFORE UPDATE OR DELETE ON {table} "
+        "FOR EACH ROW EXECUTE FUNCTION conduct_chain_head_grows_only()"
+    )
+
+
+def uninstall_head_guard(apps: Any, schema_editor: Any) -> None:
+    if schema_editor.connection.vendor != "postgresql":
+        return
+    quote = schema_editor.quote_name
+    table = quote(apps.get_model("conduct", "AuditChainHead")._meta.db_table)
+    trigger = quote("conduct_chain_head_grows_only")
+    schema_editor.execute(f"DROP TRIGGER IF EXISTS {trigger} ON {table}")
+    schema_editor.execute("DROP FUNCTION IF EXISTS conduct_chain_head_grows_only()")
