@@ -175,6 +175,11 @@ class Signature(ImmutableRecord):
             models.UniqueConstraint(
                 fields=["decision", "signer"], name="conduct_one_signature_per_member"
             ),
+            models.UniqueConstraint(
+                fields=["assessment"],
+                condition=models.Q(assessment__isnull=False),
+                name="conduct_one_eligibility_signature",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -195,6 +195,15 @@ def propose_decision(
     """Record the committee's decision with the snapshot and the engine's recommendation;
     it takes effect when signed (:func:`sign_decision`)."""
     require_perm(by, "add_safetyreviewdecision", "record safety review decisions")
+    with transaction.atomic():
+        # Lock the study row first: two members proposing at once get one pending decision.
+        study = Study.objects.select_for_update().get(pk=study.pk)
+        return _propose(study, by, decision=decision, dose_level=dose_level, rationale=rationale)
+
+
+def _propose(
+    study: Study, by: Any, *, decision: str, dose_level: str, rationale: str
+) -> SafetyReviewDecision:
     plan = conduct_plan(study)
     if study.decisions.filter(effective=False).exists():
         raise ConductError(f"{study}: a decision is already waiting for signatures")
@@ -227,22 +236,21 @@ def propose_decision(
         )
     if chosen is not None:
         _capacity_for(study, plan, chosen)
-    with transaction.atomic():
-        return write(
-            SafetyReviewDecision(
-                study=study,
-                outcomes=outcomes,
-                current_dose_level=current.dose_level,
-                recommended_dose_level=recommended.id if recommended else "",
-                recommendation_reason=engine.reason,
-                recommendation_rule=engine.rule,
-                decision=decision,
-                chosen_dose_level=chosen.id if chosen else "",
-                rationale=rationale.strip(),
-                departs_from_recommendation=departs,
-            ),
-            by,
-        )
+    return write(
+        SafetyReviewDecision(
+            study=study,
+            outcomes=outcomes,
+            current_dose_level=current.dose_level,
+            recommended_dose_level=recommended.id if recommended else "",
+            recommendation_reason=engine.reason,
+            recommendation_rule=engine.rule,
+            decision=decision,
+            chosen_dose_level=chosen.id if chosen else "",
+            rationale=rationale.strip(),
+            departs_from_recommendation=departs,
+        ),
+        by,
+    )
 
 
 def _capacity_for(study: Study, plan: Any, level: Any) -> int:
@@ -269,13 +277,15 @@ def sign_decision(
     """A committee member signs; at the quorum the decision takes effect (opens the next
     cohort, or closes enrolment)."""
     require_perm(by, "sign_safetyreviewdecision", "sign safety review decisions")
-    if decision.effective:
-        raise ConductError("this decision is already in effect")
-    if decision.signatures.filter(signer=by).exists():
-        raise ConductError(f"{by.get_username()} has already signed this decision")
-    study = decision.study
     with transaction.atomic():
-        Study.objects.select_for_update().get(pk=study.pk)
+        # Lock the study, then re-read the decision under the lock: a member signing what
+        # another has just put into effect gets a clear refusal, not a second cohort.
+        study = Study.objects.select_for_update().get(pk=decision.study_id)
+        decision = SafetyReviewDecision.objects.select_for_update().get(pk=decision.pk)
+        if decision.effective:
+            raise ConductError("this decision is already in effect (signed by another member)")
+        if decision.signatures.filter(signer=by).exists():
+            raise ConductError(f"{by.get_username()} has already signed this decision")
         sign(by, password, meaning, decision=decision)
         if decision.signatures.count() >= SRC_QUORUM:
             decision.effective = True

@@ -233,17 +233,19 @@ def sign_eligibility(
     """The investigator signs the latest, complete assessment: the participant becomes
     eligible (or a screen failure with the engine's reasons)."""
     require_perm(by, "sign_eligibility", "sign eligibility")
-    participant = assessment.participant
-    require_member(by, participant.site)
-    _check_open(participant)
-    if participant.latest_assessment().pk != assessment.pk:
-        raise ConductError("only the latest assessment can be signed")
-    if assessment.overall == "INCOMPLETE":
-        pending = "; ".join(assessment.result["reasons"][:3])
-        raise ConductError(f"eligibility is incomplete, settle it before signing: {pending}")
-    if assessment.signatures.exists():
-        raise ConductError("this assessment is already signed")
+    require_member(by, assessment.participant.site)
     with transaction.atomic():
+        # Lock the participant and check under the lock: two investigators signing at once
+        # give one signature (and a unique constraint backs it).
+        participant = Participant.objects.select_for_update().get(pk=assessment.participant_id)
+        _check_open(participant)
+        if participant.latest_assessment().pk != assessment.pk:
+            raise ConductError("only the latest assessment can be signed")
+        if assessment.overall == "INCOMPLETE":
+            pending = "; ".join(assessment.result["reasons"][:3])
+            raise ConductError(f"eligibility is incomplete, settle it before signing: {pending}")
+        if assessment.signatures.exists():
+            raise ConductError("this assessment is already signed")
         sign(by, password, meaning, assessment=assessment)
         if assessment.overall == "ELIGIBLE":
             participant.status = Participant.ELIGIBLE
