@@ -351,3 +351,38 @@ def test_every_referral_page_keeps_to_the_content_security_policy(client, ready,
     assert pages["limited"].status_code == 429
     for name, response in pages.items():
         assert_keeps_to_the_policy(name, response)
+
+
+def test_the_person_chooses_among_several_sites(client, ready):
+    from trialdesk.conduct.models import TrialSite
+
+    vinmec = ready.sites["VINMEC"]
+    TrialSite.objects.create(study=ready.bj, site=vinmec)
+    page = client.post(CHECK, ANSWERS).content.decode()
+    assert '<select name="site"' in page and "Vinmec" in page
+    answers = _answers_json(client)
+    assert client.post(NEW, _contact(answers, site=vinmec.pk)).status_code == 302
+    r = Referral.objects.get()
+    assert r.site == vinmec
+    bj, vm = Client(), Client()
+    bj.force_login(ready.users[("BJ302", "coordinator")])
+    vm.force_login(ready.users[("VINMEC", "coordinator")])
+    assert f'data-referral="{r.pk}"' in vm.get("/conduct/referrals/").content.decode()
+    assert bj.get(f"/conduct/referrals/{r.pk}/").status_code == 404
+    # a site that does not run the trial is not a choice
+    TrialSite.objects.filter(study=ready.bj, site=vinmec).delete()
+    response = client.post(NEW, _contact(answers, site=vinmec.pk))
+    assert response.status_code == 400
+    assert "Select a valid choice" in response.content.decode()
+    assert Referral.objects.count() == 1
+
+
+def test_no_referral_once_enrolment_is_closed(client, ready):
+    answers = _answers_json(client)
+    ready.bj.enrolment_closed = True
+    ready.bj.save()
+    assert "referral-form" not in client.post(CHECK, ANSWERS).content.decode()
+    response = client.post(NEW, _contact(answers))
+    assert response.status_code == 400
+    assert "not taking new patients" in response.content.decode()
+    assert Referral.objects.count() == 0
