@@ -85,6 +85,24 @@ SETTLED = {
 }
 
 
+def screen_bj(setup, role: str = "coordinator", *, user=None, **over):
+    """Screen one participant at Beijing 302 for NCT05227846 with eligible plain data, as the
+    site's user of ``role`` (or ``user``); ``over`` replaces any screening argument."""
+    from trialdesk.conduct import services
+
+    args = dict(
+        initials="NVA",
+        sex="male",
+        birth_date=date(1968, 4, 2),
+        screened_on=date(2026, 11, 20),
+        source="plain",
+        data=eligible_plain(),
+    )
+    args.update(over)
+    user = user if user is not None else setup.users[("BJ302", role)]
+    return services.screen_participant(setup.bj, setup.sites["BJ302"], user, **args)
+
+
 def make_eligible(setup, n: int, *, consent: bool = True, first: int = 0):
     """``n`` NCT05227846 participants at BJ302, screened, settled, signed and (by default)
     consented, ready to enrol."""

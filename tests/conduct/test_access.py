@@ -3,13 +3,11 @@ own; logins, failed logins, role changes and audit exports are logged."""
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from click.testing import CliRunner
 from django.contrib.auth.models import Group
 from django.urls import reverse
-from tests.conduct.conftest import PASSWORD, SETTLED, eligible_plain
+from tests.conduct.conftest import PASSWORD, SETTLED, screen_bj
 
 from trialdesk.cli import main
 from trialdesk.conduct import services
@@ -20,17 +18,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_an_administrator_reset_password_cannot_sign(setup, client):
-    p = services.screen_participant(
-        setup.bj,
-        setup.sites["BJ302"],
-        setup.users[("BJ302", "coordinator")],
-        initials="NVA",
-        sex="male",
-        birth_date=date(1968, 4, 2),
-        screened_on=date(2026, 11, 20),
-        source="plain",
-        data=eligible_plain(),
-    )
+    p = screen_bj(setup)
     inv = setup.users[("BJ302", "investigator")]
     a = services.reassess(p.latest_assessment(), inv, attestations=SETTLED)
     inv.set_password("reset by the administrator")  # what the admin's password form does

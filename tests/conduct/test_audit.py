@@ -6,12 +6,11 @@ from __future__ import annotations
 import csv
 import io
 import json
-from datetime import date
 
 import pytest
 from click.testing import CliRunner
 from django.db import connection
-from tests.conduct.conftest import eligible_plain
+from tests.conduct.conftest import screen_bj
 
 from trialdesk.cli import main
 from trialdesk.conduct import services
@@ -22,17 +21,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def screened(setup):
-    p = services.screen_participant(
-        setup.bj,
-        setup.sites["BJ302"],
-        setup.users[("BJ302", "coordinator")],
-        initials="NVA",
-        sex="male",
-        birth_date=date(1968, 4, 2),
-        screened_on=date(2026, 11, 20),
-        source="plain",
-        data=eligible_plain(),
-    )
+    p = screen_bj(setup)
     services.correct_participant(
         p, setup.users[("BJ302", "data manager")], reason="initials misread", initials="NVB"
     )

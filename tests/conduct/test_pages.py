@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 from django.urls import get_resolver, reverse
-from tests.conduct.conftest import eligible_plain
+from tests.conduct.conftest import eligible_plain, screen_bj
 
 from trialdesk.conduct import services
 from trialdesk.conduct.models import LabEventProposal, Participant, Visit, write
@@ -17,17 +17,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def bj_participant(setup):
-    return services.screen_participant(
-        setup.bj,
-        setup.sites["BJ302"],
-        setup.users[("BJ302", "coordinator")],
-        initials="NVA",
-        sex="male",
-        birth_date=date(1968, 4, 2),
-        screened_on=date(2026, 11, 20),
-        source="plain",
-        data=eligible_plain(),
-    )
+    return screen_bj(setup)
 
 
 def participant_urls(p):

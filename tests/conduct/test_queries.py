@@ -3,13 +3,10 @@ or closes it; the whole exchange stays in the query's history; other sites see n
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 from django.urls import reverse
-from tests.conduct.conftest import eligible_plain
+from tests.conduct.conftest import screen_bj
 
-from trialdesk.conduct import services
 from trialdesk.conduct.errors import ConductError
 from trialdesk.conduct.models import DataQuery
 from trialdesk.conduct.services.queries import answer_query, close_query, open_query
@@ -19,17 +16,7 @@ pytestmark = pytest.mark.django_db
 
 @pytest.fixture
 def participant(setup):
-    return services.screen_participant(
-        setup.bj,
-        setup.sites["BJ302"],
-        setup.users[("BJ302", "coordinator")],
-        initials="NVA",
-        sex="male",
-        birth_date=date(1968, 4, 2),
-        screened_on=date(2026, 11, 20),
-        source="plain",
-        data=eligible_plain(),
-    )
+    return screen_bj(setup)
 
 
 def test_query_lifecycle_is_kept_in_history(setup, participant):

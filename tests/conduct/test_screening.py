@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from tests.conduct.conftest import PASSWORD, SETTLED, eligible_plain
+from tests.conduct.conftest import PASSWORD, SETTLED, eligible_plain, screen_bj
 
 from trialdesk.conduct import services
 from trialdesk.conduct.errors import ConductError
@@ -15,36 +15,22 @@ from trialdesk.conduct.models import EligibilityAssessment, Participant, Signatu
 pytestmark = pytest.mark.django_db
 
 
-def screen(setup, role="coordinator", **over):
-    args = dict(
-        initials="NVA",
-        sex="male",
-        birth_date=date(1968, 4, 2),
-        screened_on=date(2026, 11, 20),
-        source="plain",
-        data=eligible_plain(),
-    )
-    args.update(over)
-    user = setup.users[("BJ302", role)]
-    return services.screen_participant(setup.bj, setup.sites["BJ302"], user, **args)
-
-
 def test_screening_gives_a_number_and_the_engine_result(setup):
-    p = screen(setup)
+    p = screen_bj(setup)
     assert p.screening_number == "BJ302-S001"
     assert p.status == Participant.SCREENING
     a = p.latest_assessment()
     assert a.overall == "INCOMPLETE"
     assert any("inc-1" in r for r in a.result["reasons"])
     born = date(1970, 1, 5)
-    second = screen(setup, initials="TTB", birth_date=born, data=eligible_plain(birth_date=born))
+    second = screen_bj(setup, initials="TTB", birth_date=born, data=eligible_plain(birth_date=born))
     assert second.screening_number == "BJ302-S002"
     # who and why are in the history of both records
     assert p.history.first().history_user == setup.users[("BJ302", "coordinator")]
 
 
 def test_investigator_settles_and_signs(setup):
-    p = screen(setup)
+    p = screen_bj(setup)
     inv = setup.users[("BJ302", "investigator")]
     a = services.reassess(p.latest_assessment(), inv, attestations=SETTLED)
     assert a.overall == "ELIGIBLE"
@@ -58,7 +44,7 @@ def test_investigator_settles_and_signs(setup):
 
 
 def test_a_wrong_password_signs_nothing(setup):
-    p = screen(setup)
+    p = screen_bj(setup)
     inv = setup.users[("BJ302", "investigator")]
     a = services.reassess(p.latest_assessment(), inv, attestations=SETTLED)
     with pytest.raises(ConductError, match="password is not correct"):
@@ -69,7 +55,7 @@ def test_a_wrong_password_signs_nothing(setup):
 
 
 def test_incomplete_cannot_be_signed_and_coordinator_cannot_sign(setup):
-    p = screen(setup)
+    p = screen_bj(setup)
     inv = setup.users[("BJ302", "investigator")]
     with pytest.raises(ConductError, match="incomplete"):
         services.sign_eligibility(p.latest_assessment(), inv, password=PASSWORD, meaning="x")
@@ -82,7 +68,7 @@ def test_screen_failure_keeps_its_reasons(setup):
     # sodium 120 mmol/L: NCT05227846 exclusion 9 (docs/eligibility.md)
     data = eligible_plain()
     data = data.replace("value: 134", "value: 120")
-    p = screen(setup, data=data)
+    p = screen_bj(setup, data=data)
     assert p.status == Participant.SCREEN_FAILED
     assert "exclusion exc-9" in p.screen_failure_reasons
 
@@ -100,31 +86,21 @@ def test_screen_failure_keeps_its_reasons(setup):
 )
 def test_bad_input_is_refused_and_nothing_saved(setup, over, message):
     with pytest.raises(ConductError, match=message):
-        screen(setup, **over)
+        screen_bj(setup, **over)
     assert not Participant.objects.exists()
     assert not EligibilityAssessment.objects.exists()
 
 
 def test_duplicate_participant_is_refused(setup):
-    screen(setup)
+    screen_bj(setup)
     with pytest.raises(ConductError, match="already screened .* as BJ302-S001"):
-        screen(setup)
+        screen_bj(setup)
     assert Participant.objects.count() == 1
 
 
 def test_roles_and_sites_are_checked(setup):
     with pytest.raises(ConductError, match="may not screen"):
-        screen(setup, role="monitor")
+        screen_bj(setup, role="monitor")
     other = setup.users[("VINMEC", "coordinator")]
     with pytest.raises(ConductError, match="does not work at Beijing 302"):
-        services.screen_participant(
-            setup.bj,
-            setup.sites["BJ302"],
-            other,
-            initials="NVA",
-            sex="male",
-            birth_date=date(1968, 4, 2),
-            screened_on=date(2026, 11, 20),
-            source="plain",
-            data=eligible_plain(),
-        )
+        screen_bj(setup, user=other)

@@ -140,3 +140,26 @@ def test_check_birth_date_bounds():
         check_birth_date(today + timedelta(days=1), "where")
     with pytest.raises(PatientError, match=r"^where: 2000-01-02 is after the screening date"):
         check_birth_date(date(2000, 1, 2), "where", date(2000, 1, 1))
+
+
+@pytest.mark.parametrize(
+    ("name", "text", "kind"),
+    [
+        ("deep.json", "[" * 100_000 + "]" * 100_000, "JSON"),
+        ("deep.yaml", "a: " + "[" * 100_000, "YAML"),
+        # JSON read as YAML (a .yaml name, but the text starts like JSON)
+        ("deep-flow.yaml", "x: " + "{a: " * 50_000 + "1" + "}" * 50_000, "YAML"),
+    ],
+)
+def test_a_patient_file_nested_too_deeply_is_a_clear_error(tmp_path, cli, name, text, kind):
+    """A hostile file of 100,000 nested brackets overflows the parsers' recursion: a clear
+    error naming the file, never a RecursionError traceback (found by the issue-15 pass)."""
+    path = tmp_path / name
+    path.write_text(text)
+    with pytest.raises(PatientError) as info:
+        load_patient(path)
+    assert str(info.value).startswith(f"{path}: not valid {kind}: nested too deeply")
+    result = cli("screen", "NCT05227846", str(path))
+    assert result.exit_code == 1, result.output
+    assert f"Error: {path}: not valid {kind}: nested too deeply" in result.output
+    assert "Traceback" not in result.output

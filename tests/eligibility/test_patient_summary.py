@@ -74,3 +74,22 @@ def test_severity_left_unknown_is_named():
     inc4 = next(i for i in s.check if i.id == "inc-4")
     assert "Ascites: how severe" in inc4.not_answered
     assert "Ascites: Yes, I have it now" in inc4.answers
+
+
+def test_the_parts_of_a_split_criterion_say_which_part_they_are():
+    """Exclusion 4 is split into a judgement (exc-4.1) and a computed part (exc-4.2): both
+    carry the listing's title and text, so each says which part it covers, in the protocol's
+    words (its ``part``), or a patient reads the same criterion twice with no difference
+    (found by the issue-15 acceptance pass). An unsplit criterion names no part."""
+    s = _summary()
+    items = {i.id: i for i in [*s.rule_out, *s.meet, *s.not_apply, *s.check]}
+    assert items["exc-4.1"].title == items["exc-4.2"].title == "Exclusion criterion 4"
+    assert items["exc-4.1"].part == "may discontinue antiviral therapy during the study"
+    assert items["exc-4.2"].part == "antiviral therapy for HBV for less than 12 months"
+    assert items["exc-17.2"].part == "recent fertility plan"
+    assert items["inc-4"].part == "" and items["exc-7"].part == ""
+    by_number: dict[str, set[str]] = {}
+    for item in items.values():
+        by_number.setdefault(item.title, set()).add(item.part)
+    for title, parts in by_number.items():
+        assert len(parts) == sum(i.title == title for i in items.values()), title

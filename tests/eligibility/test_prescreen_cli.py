@@ -69,6 +69,8 @@ def test_prescreen_errors_and_sql(tmp_path, monkeypatch):
         main, ["prescreen", "NCT05227846", str(bad), "--out", str(tmp_path / "r.parquet")]
     )
     assert res.exit_code != 0 and ".parquet or .csv" in res.output
+    # the file is named once ("Error: cohort.txt: cohort.txt: ..." before the issue-15 pass)
+    assert res.output.count(str(bad)) == 1, res.output
     assert not (tmp_path / "r.parquet").exists()
     sql = runner.invoke(main, ["cohort-sql", "NCT05331872", "--date", "2026-11-20"])
     assert sql.exit_code == 0 and "WITH screened AS" in sql.output

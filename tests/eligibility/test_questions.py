@@ -66,3 +66,16 @@ def test_bad_answers_name_the_question():
         patient_from_answers(qs, {"lab_bilirubin": "12", "lab_bilirubin_unit": "U/L"}, TODAY)
     with pytest.raises(AnswerError, match="unknown choice"):
         patient_from_answers(qs, {"history_tips": "within_9"}, TODAY)
+
+
+@pytest.mark.parametrize("nct_id", ["NCT05227846", "NCT05331872"])
+def test_question_labels_are_words_a_patient_knows(nct_id):
+    """A patient reads the labels: no data-standard names (the acceptance pass of issue 15
+    found "Participation in another clinical trial (FHIR ResearchSubject)")."""
+    protocol = load_protocol(ROOT / "protocols" / nct_id / "protocol.yaml")
+    jargon = ("FHIR", "ResearchSubject", "SNOMED", "ICD", "ATC", "RxNorm", "LOINC", "UCUM")
+    for q in questions_for(protocol):
+        for word in jargon:
+            assert word not in q.label, (q.key, q.label)
+    labels = {q.key: q.label for q in questions_for(P1)}
+    assert labels["history_clinical_trial_participation"] == "Taking part in another clinical trial"

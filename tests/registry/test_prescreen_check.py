@@ -127,6 +127,14 @@ def test_groups_read_as_a_patient_reads_them(client, seed_trials, page_text):
     # attestations (only the study team can judge) are under what the team must check
     assert "exc-4.1" in groups["check"]
     assert "Only the study team can judge this." in page_text(_item(html, "exc-4.1"))
+    # the two parts of exclusion 4 say which part each is (one title, one text)
+    assert "This part: may discontinue antiviral therapy during the study" in page_text(
+        _item(html, "exc-4.1")
+    )
+    assert "This part: antiviral therapy for HBV for less than 12 months" in page_text(
+        _item(html, "exc-4.2")
+    )
+    assert "This part:" not in page_text(_item(html, "exc-7"))
     text = page_text(html)
     for heading in ("What may rule you out", "What you meet", "What the study team must check"):
         assert heading in text
@@ -214,6 +222,27 @@ def test_bad_answers_and_unknown_trials(client, seed_trials):
     bad = client.post(LIVER, {"age": "500"})
     assert bad.status_code == 200 and "less than or equal to 120" in bad.content.decode()
     assert client.get("/trials/NCT09999999/check").status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_bad_answer_is_named_at_the_top_of_the_form(client, seed_trials, page_text):
+    """The form is 50 questions long: an answer that cannot be read (INR "abc", the last
+    question's value out of its choices) is named, with a link to its field, above the
+    questions, announced to screen readers; not only beside a field far down the page
+    (found by the issue-15 acceptance pass: "Check" seemed to do nothing)."""
+    html = client.post(LIVER, {**LIVER_ANSWERS, "lab_inr": "abc", "med_methadone": "x"}).content
+    html = html.decode()
+    m = re.search(
+        r'<div class="form-errors" role="alert" id="answer-errors">(.*?)</div>', html, re.S
+    )
+    assert m, "no error summary"
+    summary = m.group(1)
+    assert '<a href="#id_lab_inr">INR</a>' in summary
+    assert '<a href="#id_med_methadone">Methadone</a>' in summary
+    assert html.index('id="answer-errors"') < html.index('name="age"')
+    assert 'id="check-result"' not in html
+    assert 'id="answer-errors"' not in client.post(LIVER, LIVER_ANSWERS).content.decode()
+    assert 'id="answer-errors"' not in client.get(LIVER).content.decode()
 
 
 @pytest.mark.django_db

@@ -211,6 +211,15 @@ def test_country_and_city_pages_list_their_trials(client, seed_trials, page_text
     get_page(client, "/trials/locations/China/?page=0", status=404)
 
 
+def test_a_place_page_past_the_end_says_where_the_results_end(client, seed_trials, page_text):
+    """As the search page does: not an empty list under "1 trial." with no way back (found by
+    the issue-15 acceptance pass)."""
+    html = get_page(client, "/trials/locations/China/Beijing/?page=7")
+    assert shown_trials(html) == []
+    assert "There is no page 7; the results end at page 1." in page_text(html)
+    assert '<a href="?page=1" rel="last">Go to the last page</a>' in html
+
+
 def test_empty_registry_pages(client, db, page_text):
     assert "No trials match these filters." in get(client, "")
     assert "No trial in the registry lists a site yet." in page_text(

@@ -83,7 +83,9 @@ def prescreen(
 
             summary = prescreen_file([protocol], cohort, out, when, progress)
     except (CompileError, OSError, ValueError) as exc:
-        raise click.ClickException(f"{cohort}: {exc}") from None
+        message = str(exc)  # the core's errors may name the file already
+        named = message if message.startswith(f"{cohort}:") else f"{cohort}: {message}"
+        raise click.ClickException(named) from None
     except PolarsError as exc:  # a file that is not the table its name says (binary, zip)
         raise click.ClickException(
             f"{cohort}: not a readable cohort table ({type(exc).__name__}: {exc}); "

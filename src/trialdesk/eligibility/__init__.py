@@ -9,7 +9,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from trialdesk.eligibility.patient import Patient, PatientError, read_patient_text
+from trialdesk.eligibility.patient import (
+    NESTED_TOO_DEEPLY,
+    Patient,
+    PatientError,
+    read_patient_text,
+)
 from trialdesk.eligibility.screen import (
     ELIGIBLE,
     INCOMPLETE,
@@ -51,6 +56,8 @@ def load_patient(path: str | Path, *, history_complete: bool | None = None) -> P
             data = json.loads(text)
         except json.JSONDecodeError as exc:
             raise PatientError(f"{path}: not valid JSON: {exc}") from None
+        except RecursionError:
+            raise PatientError(f"{path}: not valid JSON: {NESTED_TOO_DEEPLY}") from None
     if isinstance(data, dict) and data.get("resourceType") is not None:
         from trialdesk.eligibility.fhir import patient_from_bundle
 

@@ -38,6 +38,9 @@ __all__ = [
 PATIENT_FILE_KINDS = (
     "a FHIR R4 Bundle (JSON) or the plain patient format (JSON or YAML), as UTF-8 text"
 )
+#: The reason given for a file whose brackets nest past the parsers' recursion limit (a
+#: patient file nests a few levels; a hostile one, thousands).
+NESTED_TOO_DEEPLY = "nested too deeply (brackets or indentation thousands of levels deep)"
 
 
 class PatientError(ValueError):

@@ -36,6 +36,7 @@ import yaml
 
 from trialdesk.clinical import units
 from trialdesk.eligibility.patient import (
+    NESTED_TOO_DEEPLY,
     Episode,
     LabResult,
     MedicationCourse,
@@ -79,6 +80,10 @@ def load_plain(path: str | Path, text: str | None = None) -> Patient:
         data = json.loads(text) if path.suffix == ".json" else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:
         raise PatientError(f"{path}: not valid {path.suffix.lstrip('.').upper()}: {exc}") from None
+    except RecursionError:
+        raise PatientError(
+            f"{path}: not valid {path.suffix.lstrip('.').upper()}: {NESTED_TOO_DEEPLY}"
+        ) from None
     return patient_from_mapping(data, str(path))
 
 

@@ -48,6 +48,8 @@ class CriterionResult:
     attestation_pending: bool = False
     values: dict[str, str] = field(default_factory=dict)
     missing: tuple[str, ...] = ()
+    # which part of a split criterion this is, in the protocol's words (None: not split)
+    part: str | None = None
 
     @property
     def blocks(self) -> bool:
@@ -133,6 +135,7 @@ def _screen_criterion(c: Criterion, ctx: Context) -> CriterionResult:
                 None,
                 c.attestation,
                 True,
+                part=c.part,
             )
         status = MET if answer else NOT_MET
         return CriterionResult(
@@ -145,6 +148,7 @@ def _screen_criterion(c: Criterion, ctx: Context) -> CriterionResult:
             None,
             c.attestation,
             False,
+            part=c.part,
         )
     outcome = evaluate(c.rule, ctx)
     return CriterionResult(
@@ -159,6 +163,7 @@ def _screen_criterion(c: Criterion, ctx: Context) -> CriterionResult:
         False,
         dict(outcome.values),
         tuple(outcome.missing),
+        part=c.part,
     )
 
 

@@ -12,7 +12,8 @@ into four groups and explains each in plain words, without rule language or inte
   the cut-off) and judgements only the investigator can make (attestations).
 
 Each item carries the criterion's own text from the listing, "Inclusion criterion 3" /
-"Exclusion criterion 4" as the listing numbers them, the answers it used (question label:
+"Exclusion criterion 4" as the listing numbers them (a criterion split into parts, such as
+a judgement and a computed rule, gives one item per part, each naming its part), the answers it used (question label:
 answer, in the form's words), the questions left unanswered and, for a score, the value or
 range the answers allow (for an attestation: what the study team judges).
 
@@ -58,6 +59,9 @@ class SummaryItem:
     # the study team judges for an attestation
     details: tuple[str, ...] = ()
     not_answered: tuple[str, ...] = ()  # labels of the questions left as "I don't know"
+    # for a criterion split into parts (same title and text): which part this item is, in
+    # the protocol's words; "" when the criterion is not split
+    part: str = ""
 
 
 @dataclass(frozen=True)
@@ -173,7 +177,16 @@ def patient_summary(
             assert c.kind == "exclusion" and c.status == NOT_MET
             group, note, missing = "not_apply", "From your answers, this does not apply to you.", []
         groups[group].append(
-            SummaryItem(c.id, title, c.text, note, tuple(used), tuple(scores), tuple(missing))
+            SummaryItem(
+                c.id,
+                title,
+                c.text,
+                note,
+                tuple(used),
+                tuple(scores),
+                tuple(missing),
+                c.part or "",
+            )
         )
     frozen = {k: tuple(v) for k, v in groups.items()}
     return PatientSummary(
