@@ -15,8 +15,12 @@ class ConductConfig(AppConfig):
 
         from trialdesk.conduct import access_log
         from trialdesk.conduct.audit import append
+        from trialdesk.conduct.views.referrals import referral_panel
+        from trialdesk.registry.prescreen import check_result_shown
 
         post_create_historical_record.connect(append, dispatch_uid="conduct-audit-chain")
+        # The referral form under the public eligibility check's result (registry -> hook).
+        check_result_shown.connect(referral_panel, dispatch_uid="conduct-referral-panel")
         user_logged_in.connect(access_log.logged_in, dispatch_uid="conduct-login")
         user_logged_out.connect(access_log.logged_out, dispatch_uid="conduct-logout")
         user_login_failed.connect(access_log.login_failed, dispatch_uid="conduct-login-failed")

@@ -307,3 +307,65 @@ class EnrolForm(forms.Form):
         help_text="For entry after the fact; empty = now",
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
     )
+
+
+class ReferralForm(forms.Form):
+    """The public "send my answers to the study team" form under the check's result.
+
+    ``answers`` carries the check's answers (JSON); the view reads them again through the
+    registry's prescreener, so what is stored is what the check computes, never a result
+    the browser sends. Contact data is the least the team needs: a name or initials and one
+    of phone or e-mail."""
+
+    answers = forms.CharField(widget=forms.HiddenInput, max_length=20_000)
+    name = forms.CharField(
+        label="Your name or initials", max_length=100, help_text="Initials are enough."
+    )
+    phone = forms.CharField(
+        label="Phone",
+        max_length=40,
+        required=False,
+        validators=[
+            RegexValidator(
+                r"^\+?[0-9][0-9 ()./-]{4,38}$", "a phone number: digits, spaces, + ( ) . / -"
+            )
+        ],
+        widget=forms.TextInput(attrs={"autocomplete": "tel", "inputmode": "tel"}),
+    )
+    email = forms.EmailField(
+        label="or e-mail",
+        required=False,
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
+    )
+    site = forms.ModelChoiceField(
+        queryset=Site.objects.none(), label="Preferred site", empty_label=None
+    )
+    consent = forms.BooleanField(
+        required=True,
+        error_messages={"required": "nothing is sent without your consent: tick the box"},
+    )
+
+    def __init__(self, *args, sites=(), consent_text="", **kwargs):
+        super().__init__(*args, **kwargs)
+        sites = list(sites)
+        self.fields["site"].queryset = Site.objects.filter(pk__in=[s.pk for s in sites])
+        if len(sites) == 1:
+            self.fields["site"].initial = sites[0].pk
+            self.fields["site"].widget = forms.HiddenInput()
+        self.fields["consent"].label = consent_text
+
+    def clean(self):
+        data = super().clean()
+        if not (data.get("phone") or data.get("email")) and not (
+            self.has_error("phone") or self.has_error("email")
+        ):
+            self.add_error("phone", "give a phone number or an e-mail address")
+        return data
+
+
+class DeclineReferralForm(forms.Form):
+    reason = forms.CharField(
+        max_length=500,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text="Required: kept in the referral's history.",
+    )

@@ -40,6 +40,7 @@ ROLES: dict[str, list[str]] = {
         "record_dlt_outcome",
         "record_visit",
         "record_adverse_event",
+        "view_referral",
     ]
     + _ANSWER,
     "coordinator": _VIEW
@@ -51,6 +52,7 @@ ROLES: dict[str, list[str]] = {
         "correct_clinical_data",
         "record_visit",
         "record_adverse_event",
+        "view_referral",
     ]
     + _ANSWER,
     "safety review committee member": _VIEW

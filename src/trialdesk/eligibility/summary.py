@@ -28,7 +28,7 @@ from typing import Any
 from trialdesk.eligibility.questions import UNIT_LABELS, Question
 from trialdesk.eligibility.screen import MET, NOT_MET, UNKNOWN, ScreeningResult
 
-__all__ = ["SummaryItem", "PatientSummary", "patient_summary"]
+__all__ = ["SummaryItem", "PatientSummary", "answer_lines", "patient_summary"]
 
 SCORE_NAMES = {
     "child_pugh": "Child-Pugh",
@@ -95,6 +95,12 @@ def _answer_text(q: Question, answers: dict[str, Any]) -> tuple[str | None, list
         else:
             return text, [f"{q.label}: how severe"]
     return text, []
+
+
+def answer_lines(questions: list[Question], answers: dict[str, Any]) -> list[str]:
+    """Each answered question as "label: answer" in the form's words, in the form's order
+    (questions left as "I don't know" are left out)."""
+    return [text for q in questions if (text := _answer_text(q, answers)[0])]
 
 
 def _scores(values: dict[str, str]) -> list[str]:

@@ -6,7 +6,9 @@ the result as :func:`trialdesk.eligibility.summary.patient_summary` groups it: w
 you out, what you meet, what does not apply to you, what the study team must check. "I don't
 know" stays unknown all the way (a Child-Pugh score with an unknown item is a range). The
 answers are sent by POST and used for one response: nothing is stored, logged or put in the
-URL.
+URL. Only if the visitor then chooses to send the answers to the study team (a form other
+apps may add under the result through :data:`check_result_shown`; the conduct app's
+referral form) are they kept, by that app.
 
 The check is offered only while the trial takes patients: overall status in
 :data:`CHECK_OPEN_STATUSES` (recruiting, not yet recruiting, or an expanded-access programme
@@ -17,10 +19,12 @@ recruiting, with no form and no invitation to check.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
 from django import forms
+from django.dispatch import Signal
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
@@ -31,6 +35,14 @@ from trialdesk.registry.models import Trial
 #: listing invites a check. ENROLLING_BY_INVITATION is not among them: the study team chooses
 #: whom to invite, a patient cannot apply.
 CHECK_OPEN_STATUSES = frozenset({"RECRUITING", "NOT_YET_RECRUITING", "AVAILABLE"})
+
+
+#: Sent when the check page shows a result, with ``request``, ``trial``, ``answers`` (the
+#: cleaned answers as strings) and ``summary`` (the grouped result). A receiver returns HTML
+#: rendered from its own template (``render_to_string``, so autoescaped) to show under the
+#: result, or None. This is how an app above the registry (conduct: the referral form) adds
+#: to the page without the registry importing it (tests/test_layering.py).
+check_result_shown = Signal()
 
 
 def check_offered(status: str) -> bool:
@@ -76,49 +88,79 @@ def _form_class(questions: list[Any]) -> type[forms.Form]:
     return type("PrescreenForm", (forms.Form,), fields)
 
 
-@never_cache
-def check(request: HttpRequest, nct_id: str) -> HttpResponse:
-    """The prescreener page of one trial (GET: the questions; POST: the answers' result)."""
+@dataclass(frozen=True)
+class CheckRun:
+    """The prescreener's form for one trial and, when the answers were valid, their result.
+
+    ``answers`` are the form's cleaned values as strings (blank: "I don't know"), the shape
+    :func:`trialdesk.eligibility.questions.patient_from_answers` reads."""
+
+    protocol: Any
+    questions: list[Any]
+    form: forms.Form
+    answers: dict[str, str] | None = None
+    result: Any = None
+    summary: Any = None
+
+
+def run_check(trial: Trial, data: Any = None, today: date | None = None) -> CheckRun | None:
+    """The check of ``trial`` on ``data`` (POST data or a plain dict; None: an unbound form).
+
+    None when the trial has no protocol file (no computable criteria). A protocol file that
+    does not load is a 404 naming the error. Used by the check page and by any app that
+    receives the answers again (the conduct app's referrals), so both read them alike."""
     from trialdesk.eligibility import screen
-    from trialdesk.eligibility.questions import (
-        AnswerError,
-        patient_from_answers,
-        questions_for,
-    )
+    from trialdesk.eligibility.questions import AnswerError, patient_from_answers, questions_for
     from trialdesk.eligibility.summary import patient_summary
     from trialdesk.protocol import ProtocolError, load_protocol, protocols_dir
 
-    trial = get_object_or_404(Trial, nct_id=nct_id)
     path = protocols_dir() / trial.nct_id / "protocol.yaml"
-    context: dict[str, Any] = {"trial": trial, "section": "search"}
-    if not check_offered(trial.overall_status):
-        context["closed"] = True  # not recruiting: say so, no form, answers are ignored
-        return render(request, "registry/check.html", context)
     if not path.is_file():
-        context["no_rules"] = True
-        return render(request, "registry/check.html", context)
+        return None
     try:
         protocol = load_protocol(path)
     except ProtocolError as exc:
         raise Http404(f"{trial.nct_id}: the protocol file does not load ({exc})") from None
     questions = questions_for(protocol)
-    form_class = _form_class(questions)
-    form = form_class(request.POST or None)
+    form = _form_class(questions)(data)
+    if data is None or not form.is_valid():
+        return CheckRun(protocol, questions, form)
+    answers = {k: ("" if v is None else str(v)) for k, v in form.cleaned_data.items()}
+    today = today or date.today()
+    try:
+        patient = patient_from_answers(questions, answers, today)
+    except AnswerError as exc:
+        form.add_error(None, str(exc))
+        return CheckRun(protocol, questions, form)
+    result = screen(protocol, patient, today)
+    summary = patient_summary(result, questions, answers)
+    return CheckRun(protocol, questions, form, answers, result, summary)
+
+
+@never_cache
+def check(request: HttpRequest, nct_id: str) -> HttpResponse:
+    """The prescreener page of one trial (GET: the questions; POST: the answers' result)."""
+    trial = get_object_or_404(Trial, nct_id=nct_id)
+    context: dict[str, Any] = {"trial": trial, "section": "search"}
+    if not check_offered(trial.overall_status):
+        context["closed"] = True  # not recruiting: say so, no form, answers are ignored
+        return render(request, "registry/check.html", context)
+    run = run_check(trial, request.POST if request.method == "POST" else None)
+    if run is None:
+        context["no_rules"] = True
+        return render(request, "registry/check.html", context)
     context.update(
-        protocol=protocol,
-        form=form,
-        questions=questions,
-        team_only=[c for c in protocol.criteria if c.rule is None],
+        protocol=run.protocol,
+        form=run.form,
+        questions=run.questions,
+        team_only=[c for c in run.protocol.criteria if c.rule is None],
     )
-    if request.method == "POST" and form.is_valid():
-        answers = {k: ("" if v is None else str(v)) for k, v in form.cleaned_data.items()}
-        today = date.today()
-        try:
-            patient = patient_from_answers(questions, answers, today)
-        except AnswerError as exc:
-            form.add_error(None, str(exc))
-        else:
-            result = screen(protocol, patient, today)
-            context.update(result=result, summary=patient_summary(result, questions, answers))
-    response = render(request, "registry/check.html", context)
-    return response
+    if run.summary is not None:
+        context.update(result=run.result, summary=run.summary)
+        # Other apps may offer a next step under the result (the conduct app: "send my
+        # answers to the study team"); each receiver returns rendered HTML or None.
+        replies = check_result_shown.send(
+            sender=Trial, request=request, trial=trial, answers=run.answers, summary=run.summary
+        )
+        context["result_panels"] = [html for _, html in replies if html]
+    return render(request, "registry/check.html", context)

@@ -12,6 +12,7 @@ from trialdesk.conduct.models.enrolment import (
 )
 from trialdesk.conduct.models.participants import EligibilityAssessment, Participant, Signature
 from trialdesk.conduct.models.queries import DataQuery
+from trialdesk.conduct.models.referrals import Referral
 from trialdesk.conduct.models.safety import AdverseEvent
 from trialdesk.conduct.models.sites import Site, SiteMembership, Study, TrialSite
 from trialdesk.conduct.models.visits import (
@@ -42,6 +43,7 @@ __all__ = [
     "LabResult",
     "ProtocolDeviation",
     "ReferenceRange",
+    "Referral",
     "Visit",
     "Participant",
     "SafetyReviewDecision",

@@ -11,6 +11,7 @@ from trialdesk.conduct.models import (
     DataQuery,
     LabEventProposal,
     Participant,
+    Referral,
     Study,
 )
 from trialdesk.conduct.services.safety import open_events, sae_clock
@@ -21,7 +22,9 @@ from trialdesk.conduct.views.common import study_for
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
     studies = Study.objects.visible_to(request.user)
-    return render(request, "conduct/home.html", {"studies": studies})
+    new_referrals = Referral.objects.visible_to(request.user).filter(status=Referral.NEW).count()
+    context = {"studies": studies, "new_referrals": new_referrals}
+    return render(request, "conduct/home.html", context)
 
 
 @login_required
