@@ -23,7 +23,7 @@ def append_only(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("conduct", "0009_append_only_history"),
+        ("conduct", "0011_one_eligibility_signature"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
