@@ -47,6 +47,7 @@ import tempfile
 import time
 from pathlib import Path
 
+import web_users
 from web_report import GOALS, check_writes, print_table, server_cpu, summary
 
 HERE = Path(__file__).resolve()
@@ -176,8 +177,6 @@ def _stop_server(server: subprocess.Popen) -> None:
 
 
 def _load(args, base: str, site: dict, cpu) -> dict:  # noqa: ANN001
-    import web_users
-
     stats, board = web_users.Stats(), web_users.Board()
     users = web_users.make_users(args.users, base, stats, board, site)
     try:
@@ -234,6 +233,9 @@ def run_once(args) -> dict:
         _run([sys.executable, "-m", "django", "collectstatic", "--noinput", "-v0"], env, "static")
         setup_s = time.perf_counter() - t
         passwords = dict(m.groups() for m in map(DEMO_LINE.match, demo.splitlines()) if m)
+        missing = sorted(set(web_users.LOGIN_OF.values()) - set(passwords))
+        if missing:
+            raise SystemExit(f"trialdesk demo printed no password for {', '.join(missing)}")
         info = _child(["info"], env)
         site = {"participants": info["participants"], "passwords": passwords}
         server, base = _start_server(env, args.workers, tmp / "gunicorn.log")
@@ -304,9 +306,13 @@ def main(argv: list[str] | None = None) -> int:
     if args.smoke:
         args.users, args.duration, args.baseline_duration, args.think = 4, 4.0, 2.0, 0.2
         args.workers = min(args.workers, 2)
-    host = re.match(r"postgres(?:ql)?://[^/]*@(?:127\.0\.0\.1|localhost)(?::\d+)?/?$", args.pg)
+    host = re.match(
+        r"postgres(?:ql)?://(?:[^/@]*@)?(?:127\.0\.0\.1|localhost)(?::\d+)?/?$", args.pg
+    )
     if host is None:
         raise SystemExit(f"--pg {args.pg!r}: only a server on 127.0.0.1 (loopback)")
+    if args.db is not None and not re.fullmatch(r"[a-z_][a-z0-9_]{0,62}", args.db):
+        raise SystemExit(f"--db {args.db!r}: lower-case letters, digits and _ only")
     for name, value in (("--users", args.users), ("--duration", args.duration),
                         ("--workers", args.workers)):  # fmt: skip
         if value <= 0:
