@@ -65,3 +65,19 @@ def test_import_floors_benchmark_smoke(tmp_path):
         "full": (True, True),
     }
     assert [r["fts5_documents"] for r in runs.values()] == [0, 0, 2000, 0, 2000]
+
+
+@pytest.mark.slow
+@pytest.mark.postgres
+def test_web_benchmark_smoke(tmp_path):
+    """gunicorn on a database of its own on the PostgreSQL server, 4 users for 4 s: no
+    errors, the posts' rows all in the database, the audit chain intact (exit 0 says so)."""
+    import json
+
+    out = _run([str(BENCH / "web.py"), "--smoke", "--json"], tmp_path)
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["mix"]["requests"] > 0 and result["baseline"]["requests"] > 0
+    assert result["mix"]["errors"] == 0, result["mix"]["error_samples"]
+    assert result["writes"]["lost_writes"] == 0, result["writes"]
+    assert result["audit_verify_ok"], result["audit_verify"]
+    assert {"participant", "dashboard"} <= set(result["mix"]["by_kind"])

@@ -91,3 +91,30 @@ def test_query_pages(client, setup, participant, page_text):
     assert "Closed" in page_text(response.content)
     client.force_login(setup.users[("VINMEC", "monitor")])
     assert client.get(url).status_code == 404
+
+
+def test_a_second_post_on_a_page_loaded_before_the_first_is_refused(setup, participant):
+    """Two staff load the same open query; the first answers; the second's post (its copy
+    still says open) is refused, not saved over the first answer. The same for closing."""
+    monitor = setup.users[("BJ302", "monitor")]
+    coordinator = setup.users[("BJ302", "coordinator")]
+    investigator = setup.users[("BJ302", "investigator")]
+    q = open_query(
+        participant,
+        monitor,
+        record_type="participant",
+        record_id=participant.pk,
+        field="initials",
+        question="Initials as on the ID?",
+    )
+    first, second = DataQuery.objects.get(pk=q.pk), DataQuery.objects.get(pk=q.pk)
+    answer_query(first, coordinator, answer="Yes, NVA")
+    with pytest.raises(ConductError, match="answered: not open"):
+        answer_query(second, investigator, answer="No, NVB")
+    first, second = DataQuery.objects.get(pk=q.pk), DataQuery.objects.get(pk=q.pk)
+    close_query(first, monitor, accept=True)
+    with pytest.raises(ConductError, match="only an answered query"):
+        close_query(second, monitor, accept=False, note="attach the ID copy")
+    q.refresh_from_db()
+    assert (q.status, q.answer, q.answered_by) == (DataQuery.CLOSED, "Yes, NVA", coordinator)
+    assert q.history.count() == 3  # opened, answered, closed: nothing from the refused posts

@@ -64,15 +64,24 @@ def open_query(
         )
 
 
+def _lock(query: DataQuery) -> None:
+    """Lock the query's row and re-read it (inside the caller's transaction): of two staff
+    posting on the same query at once, the second sees the first's change, not the page it
+    loaded, and its state check refuses a second answer or close."""
+    list(DataQuery.objects.select_for_update().filter(pk=query.pk).values_list("pk"))
+    query.refresh_from_db()
+
+
 def answer_query(query: DataQuery, by: Any, *, answer: str) -> DataQuery:
     require_perm(by, "answer_dataquery", "answer data queries")
     require_member(by, query.participant.site)
-    if query.status != DataQuery.OPEN:
-        raise ConductError(f"the query is {query.get_status_display().lower()}: not open")
     if not (answer or "").strip():
         raise ConductError("write the answer", field="answer")
-    query.answer, query.answered_by, query.status = answer.strip(), by, DataQuery.ANSWERED
     with transaction.atomic():
+        _lock(query)
+        if query.status != DataQuery.OPEN:
+            raise ConductError(f"the query is {query.get_status_display().lower()}: not open")
+        query.answer, query.answered_by, query.status = answer.strip(), by, DataQuery.ANSWERED
         return write(query, by, f"answered: {query.answer}"[:100])
 
 
@@ -80,15 +89,16 @@ def close_query(query: DataQuery, by: Any, *, accept: bool, note: str = "") -> D
     """Close an answered query, or send it back open with ``note`` saying why."""
     require_perm(by, "raise_dataquery", "close data queries")
     require_member(by, query.participant.site)
-    if query.status != DataQuery.ANSWERED:
-        raise ConductError("only an answered query can be closed or sent back")
-    if accept:
-        query.status, query.closed_by = DataQuery.CLOSED, by
-        reason = f"closed: {note}" if note.strip() else "closed: answer accepted"
-    else:
-        if not note.strip():
-            raise ConductError("say why the answer is not enough", field="note")
-        query.status = DataQuery.OPEN
-        reason = f"reopened: {note.strip()}"
+    if not accept and not note.strip():
+        raise ConductError("say why the answer is not enough", field="note")
     with transaction.atomic():
+        _lock(query)
+        if query.status != DataQuery.ANSWERED:
+            raise ConductError("only an answered query can be closed or sent back")
+        if accept:
+            query.status, query.closed_by = DataQuery.CLOSED, by
+            reason = f"closed: {note}" if note.strip() else "closed: answer accepted"
+        else:
+            query.status = DataQuery.OPEN
+            reason = f"reopened: {note.strip()}"
         return write(query, by, reason[:100])

@@ -31,8 +31,10 @@ class CalendarRow:
 
 
 def infusion_date(participant: Participant) -> date | None:
-    """The date (UTC) of the participant's first dose: study day 1."""
-    first = participant.doses.order_by("started_at").first()
+    """The date (UTC) of the participant's first dose: study day 1. Reads the doses through
+    ``participant.doses.all()``, so a page listing many participants prefetches them once
+    (``prefetch_related("doses", "visits")``) instead of one query each."""
+    first = min(participant.doses.all(), key=lambda d: d.started_at, default=None)
     return first.started_at.astimezone(UTC).date() if first else None
 
 

@@ -86,7 +86,7 @@ def history(request: HttpRequest, pk: int, kind: str = "participant", record: in
 def _meld_trend(p) -> list[tuple[str, str, str]]:  # noqa: ANN001
     """(visit code, date, MELD or 'unknown') for each recorded visit, in date order."""
     out = []
-    for v in p.visits.order_by("visit_date"):
+    for v in p.visits.order_by("visit_date").prefetch_related("labs"):  # one query, not N
         s = scores(v)
         out.append(
             (

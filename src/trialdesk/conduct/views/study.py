@@ -33,7 +33,8 @@ def dashboard(request: HttpRequest, nct_id: str) -> HttpResponse:
     participants = (
         Participant.objects.visible_to(request.user)
         .filter(study=study)
-        .select_related("site", "slot__cohort")
+        .select_related("site", "study", "slot__cohort")
+        .prefetch_related("doses", "visits")  # the visit calendars of _visits_due
     )
     cohorts = [{"cohort": c, "enrolled": c.enrolled()} for c in study.cohorts.order_by("number")]
     context = {
