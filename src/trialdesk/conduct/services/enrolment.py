@@ -30,6 +30,8 @@ from trialdesk.conduct.models import (
 from trialdesk.conduct.services.access import require_member, require_perm
 from trialdesk.conduct.services.consent import require_consent
 from trialdesk.conduct.services.signing import sign
+from trialdesk.dosefinding.outcomes import Cohort as OutcomeCohort
+from trialdesk.dosefinding.outcomes import Outcomes
 
 #: Signatures of committee members a decision needs before it takes effect.
 SRC_QUORUM = 1
@@ -148,7 +150,7 @@ def outcomes_so_far(study: Study) -> tuple[str, list[str]]:
 
     A cohort is complete when all its slots are taken and each participant's DLT outcome is
     known."""
-    parts, problems = [], []
+    outcomes, problems = Outcomes(), []
     for cohort in study.cohorts.order_by("number"):
         taken = list(Participant.objects.filter(slot__cohort=cohort).order_by("slot__number"))
         if len(taken) < cohort.capacity:
@@ -159,10 +161,11 @@ def outcomes_so_far(study: Study) -> tuple[str, list[str]]:
         if pending:
             names = ", ".join(str(p) for p in pending)
             problems.append(f"cohort {cohort.number}: DLT outcome pending for {names}")
-        parts.append(
-            f"{cohort.dose_order}" + "".join("T" if p.dlt_outcome == "dlt" else "N" for p in taken)
+        # The engine's own notation (trialdesk.dosefinding.outcomes), not a copy of it here.
+        outcomes = outcomes.then(
+            OutcomeCohort(cohort.dose_order, tuple(p.dlt_outcome == "dlt" for p in taken))
         )
-    return " ".join(parts), problems
+    return str(outcomes), problems
 
 
 def recommendation(study: Study) -> tuple[str, Any, list[str]]:
