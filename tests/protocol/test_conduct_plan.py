@@ -319,3 +319,18 @@ def test_build_design_follows_cohort_sizes():
     assert (d.a, d.b, d.allow_deescalation, d.doses) == (2, 2, False, 4)
     with pytest.raises(ProtocolError, match="no engine design for 'boin'"):
         EscalationPlan("boin", "DL1", 3, 6, 28, ()).build_design(4)
+
+
+def test_dose_level_total_cells_fixed_and_per_kg():
+    from decimal import Decimal
+
+    from trialdesk.protocol import load_protocol
+
+    fixed = load_protocol("NCT05227846").conduct.dose_level("DL2")
+    assert fixed.total_cells(None) == 100_000_000  # 10 x10^7 cells, whatever the weight
+    per_kg = load_protocol("NCT05331872").conduct.dose_level("DL1")
+    # 1 x10^6 cells/kg x 62.5 kg = 62,500,000 cells (computed by hand)
+    assert per_kg.total_cells(Decimal("62.5")) == 62_500_000
+    assert per_kg.total_cells(None) is None  # not computable, never 0
+    with pytest.raises(ValueError, match="DL1: body weight must be positive"):
+        per_kg.total_cells(Decimal("0"))

@@ -66,6 +66,18 @@ class DoseLevel:
     cells_per_kg: int | None
     notes: str | None = None
 
+    def total_cells(self, body_weight_kg: Decimal | None) -> int | None:
+        """The total cells this level prescribes: the fixed dose, or ``cells_per_kg`` times
+        the body weight (rounded down to whole cells). None when a per-kilogram dose has no
+        body weight: not computable, never 0."""
+        if self.cells is not None:
+            return self.cells
+        if body_weight_kg is None:
+            return None
+        if body_weight_kg <= 0:
+            raise ValueError(f"{self.id}: body weight must be positive, got {body_weight_kg} kg")
+        return int(self.cells_per_kg * Decimal(body_weight_kg))
+
 
 @dataclass(frozen=True)
 class DltCriterion:

@@ -20,12 +20,7 @@ def protocol_dose(participant: Participant, body_weight_kg: Decimal | None) -> i
     """The total cells the protocol's dose level prescribes (None: not computable: a
     per-kilogram dose without a body weight)."""
     plan = conduct_plan(participant.study)
-    level = plan.dose_level(participant.slot.cohort.dose_level)
-    if level.cells is not None:
-        return level.cells
-    if body_weight_kg is None:
-        return None
-    return int(level.cells_per_kg * body_weight_kg)
+    return plan.dose_level(participant.slot.cohort.dose_level).total_cells(body_weight_kg)
 
 
 def record_dose(
