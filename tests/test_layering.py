@@ -32,16 +32,18 @@ PACKAGE = SRC / "trialdesk"
 LAYERS: tuple[tuple[str, ...], ...] = (
     ("cli",),  # the one `trialdesk` command
     ("web",),  # settings, urls, base templates: mounts the apps below
-    ("conduct", "cellproduct"),  # Django apps that run a trial; they may read the registry
+    ("cellproduct",),  # Django app: donor, cord, lot, dose unit; links doses to conduct
+    ("conduct",),  # Django app that runs a trial; it may read the registry
     ("registry",),  # Django app: listings, search, prescreener
-    ("analysis", "interop"),  # pure core: endpoints and reports; CT.gov records, exchange
+    ("interop",),  # pure core: CT.gov records, FHIR, CDISC exports (built from analysis)
+    ("analysis", "product"),  # pure core: endpoints, safety, plots; cell product rules
     ("eligibility",),  # pure core: rules on patients and cohorts, FHIR patients
     ("protocol",),  # pure core: the trial's record and protocol.yaml
     ("dosefinding", "clinical"),  # pure core: designs; units, scores, CTCAE
 )
 
 #: The packages that must never import Django (ARCHITECTURE.md, "Two layers").
-PURE_CORE = ("analysis", "interop", "eligibility", "protocol", "dosefinding", "clinical")
+PURE_CORE = ("analysis", "product", "interop", "eligibility", "protocol", "dosefinding", "clinical")
 #: Shell modules that must not import Django either: the registry's version stamp is read
 #: by the search engines and the text index without the models (no import cycle).
 DJANGO_FREE_SHELL = ("registry/stamp.py",)
