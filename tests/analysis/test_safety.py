@@ -239,3 +239,13 @@ def test_empty_trial_gives_empty_tables_not_errors():
     assert t.cell("Any adverse event").n == 0 and t.cell("Any adverse event").percent is None
     assert by_term(ds).rows == () and sae_listing(ds) == () and dlt_table(ds) == ()
     assert participant_flow(ds).stage("screened").n == 1
+
+
+def test_single_arm_has_one_column():
+    ds = trial()
+    from dataclasses import replace
+
+    single = replace(ds, design="single_arm")
+    t = ae_overview(single)
+    assert [g.id for g in t.groups] == ["All"]
+    assert t.cell("Any adverse event").subject_ids == ALL5

@@ -5,8 +5,8 @@ deaths.
 Conventions (docs/analysis.md, "Safety tables"):
 
 - Population at risk (the safety population): every participant with at least one dose,
-  grouped by the dose level of the first dose (as treated). Columns: "All", then each dose
-  level given, in escalation order.
+  grouped by the dose level of the first dose (as treated). Columns: "All", then (escalation
+  designs only) each dose level given, in escalation order.
 - Counted events are treatment-emergent: onset on or after the first infusion's date
   (``treatment_emergent=False`` counts every event of a dosed participant). The SAE listing
   and the deaths list every event, dosed or not, with its study day.
@@ -107,11 +107,12 @@ class SafetyTable:
 
 
 def safety_groups(ds: TrialDataset) -> tuple[Group, ...]:
-    """ "All" and each dose level with a dosed participant (as treated: the first dose)."""
+    """The column "All", then (escalation designs) each dose level with a dosed participant,
+    as treated (the first dose's level). A single-arm trial has the one column."""
     level = {d.subject_id: d.dose_level for d in reversed(ds.doses)}  # first dose wins
     dosed = tuple(sorted(level))
     groups = [Group("All", "All participants", dosed)]
-    for d in ds.dose_levels:
+    for d in ds.dose_levels if ds.design == "escalation" else ():
         ids = tuple(s for s in dosed if level[s] == d.id)
         if ids:
             groups.append(Group(d.id, d.label, ids))
