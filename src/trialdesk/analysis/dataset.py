@@ -303,6 +303,8 @@ class TrialDataset:
     decisions: tuple[Decision, ...]
     deviations: tuple[Deviation, ...]
     data_cut: datetime
+    # per-subject lookups, built once (the lookups below are then O(1), not a scan)
+    _index: dict = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         if self.design not in ("escalation", "single_arm"):
@@ -356,25 +358,47 @@ class TrialDataset:
                     f"participant {p.subject_id}: dose level {p.dose_level!r} is not in the "
                     f"protocol ({', '.join(sorted(levels))})"
                 )
+        self._build_index()
 
     # -- lookups ---------------------------------------------------------------------------
 
+    def _build_index(self) -> None:
+        by: dict[str, dict[str, list]] = {
+            p.subject_id: {"doses": [], "visits": [], "aes": []} for p in self.participants
+        }
+        for kind, records in (
+            ("doses", self.doses),
+            ("visits", self.visits),
+            ("aes", self.adverse_events),
+        ):
+            for r in records:
+                by[r.subject_id][kind].append(r)
+        index = {
+            "participant": {p.subject_id: p for p in self.participants},
+            "doses": {s: tuple(v["doses"]) for s, v in by.items()},
+            "visits": {s: tuple(v["visits"]) for s, v in by.items()},
+            "aes": {s: tuple(v["aes"]) for s, v in by.items()},
+            "visit": {},
+        }
+        for v in reversed(self.visits):  # the first visit of a code wins
+            index["visit"][(v.subject_id, v.code)] = v
+        object.__setattr__(self, "_index", index)
+
     def participant(self, subject_id: str) -> Participant:
-        for p in self.participants:
-            if p.subject_id == subject_id:
-                return p
-        raise KeyError(f"{self.nct_id}: no participant {subject_id!r}")
+        try:
+            return self._index["participant"][subject_id]
+        except KeyError:
+            raise KeyError(f"{self.nct_id}: no participant {subject_id!r}") from None
 
     def enrolled(self) -> tuple[Participant, ...]:
         return tuple(p for p in self.participants if p.enrolled)
 
     def dosed(self) -> tuple[Participant, ...]:
         """Enrolled participants with at least one dose (the safety population)."""
-        ids = {d.subject_id for d in self.doses}
-        return tuple(p for p in self.participants if p.subject_id in ids)
+        return tuple(p for p in self.participants if self._index["doses"][p.subject_id])
 
     def doses_of(self, subject_id: str) -> tuple[Dose, ...]:
-        return tuple(d for d in self.doses if d.subject_id == subject_id)
+        return self._index["doses"].get(subject_id, ())
 
     def first_dose_date(self, subject_id: str) -> date | None:
         """The UTC date of the first infusion: study day 1."""
@@ -382,13 +406,13 @@ class TrialDataset:
         return doses[0].started_at.astimezone(UTC).date() if doses else None
 
     def visits_of(self, subject_id: str) -> tuple[Visit, ...]:
-        return tuple(v for v in self.visits if v.subject_id == subject_id)
+        return self._index["visits"].get(subject_id, ())
 
     def visit(self, subject_id: str, code: str) -> Visit | None:
-        return next((v for v in self.visits if v.subject_id == subject_id and v.code == code), None)
+        return self._index["visit"].get((subject_id, code))
 
     def adverse_events_of(self, subject_id: str) -> tuple[AdverseEvent, ...]:
-        return tuple(a for a in self.adverse_events if a.subject_id == subject_id)
+        return self._index["aes"].get(subject_id, ())
 
     def visit_plan(self, code: str) -> VisitPlan:
         for v in self.schedule:
