@@ -185,6 +185,11 @@ class TrialDataset:
         doses = self.doses_of(subject_id)
         return doses[0].started_at.astimezone(UTC).date() if doses else None
 
+    def treated_dose_level(self, subject_id: str) -> str | None:
+        """The dose level as treated (the first dose's), else as enrolled (None if neither)."""
+        doses = self.doses_of(subject_id)
+        return doses[0].dose_level if doses else self.participant(subject_id).dose_level
+
     def visits_of(self, subject_id: str) -> tuple[Visit, ...]:
         return self._index["visits"].get(subject_id, ())
 

@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from trialdesk.analysis.dataset import AdverseEvent, Participant, TrialDataset
+from trialdesk.analysis.dataset import AdverseEvent, TrialDataset
 
 __all__ = [
     "ATTRIBUTIONS",
@@ -232,11 +232,6 @@ def _study_day(ds: TrialDataset, subject_id: str, on: date) -> int | None:
     return delta + 1 if delta >= 0 else delta
 
 
-def _as_treated(ds: TrialDataset, p: Participant) -> str | None:
-    doses = ds.doses_of(p.subject_id)
-    return doses[0].dose_level if doses else p.dose_level
-
-
 @dataclass(frozen=True, slots=True)
 class SaeRow:
     subject_id: str
@@ -258,7 +253,7 @@ def sae_listing(ds: TrialDataset) -> tuple[SaeRow, ...]:
     return tuple(
         SaeRow(
             a.subject_id,
-            _as_treated(ds, ds.participant(a.subject_id)),
+            ds.treated_dose_level(a.subject_id),
             a.term,
             a.grade,
             a.onset_date,
@@ -347,7 +342,7 @@ def deaths(ds: TrialDataset) -> tuple[DeathRow, ...]:
         out.append(
             DeathRow(
                 p.subject_id,
-                _as_treated(ds, p),
+                ds.treated_dose_level(p.subject_id),
                 when,
                 _study_day(ds, p.subject_id, when) if when else None,
                 a.term if a else None,
