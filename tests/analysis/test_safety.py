@@ -274,3 +274,20 @@ def test_dose_level_as_treated_in_safety_and_endpoints():
     assert [(r.group, r.observed, r.change.mean) for r in rows] == [
         ("All", ("P01",), -2.0), ("DL2", ("P01",), -2.0),
     ]  # fmt: skip
+
+
+def test_by_term_serious_split_and_frequency_threshold():
+    ds = trial()
+    serious = by_term(ds, serious=True)
+    assert [r.label for r in serious.rows] == ["Ascites", "Infusion related reaction", "Sepsis"]
+    other = by_term(ds, serious=False)
+    assert [r.label for r in other.rows] == ["Fever"]  # 3 of 5, 4 events
+    assert other.cell("Fever").events == 4
+    # threshold: Ascites is 1 of 5 = 20% overall but 1 of 3 = 33.3% at DL1
+    assert [r.label for r in by_term(ds, min_percent=34).rows] == ["Fever", "Sepsis"]  # 1/2 at DL2
+    assert [r.label for r in by_term(ds, min_percent=33).rows] == [
+        "Fever", "Ascites", "Infusion related reaction", "Sepsis",
+    ]  # fmt: skip
+    assert [r.label for r in by_term(ds, min_percent=51).rows] == ["Fever"]  # 2/3, 3/5
+    with pytest.raises(ValueError, match="min_percent 120"):
+        by_term(ds, min_percent=120)
