@@ -246,6 +246,11 @@ def test_demo_history_is_consistent(setup_roles):
             assert r.expected == tuple(p.subject_id for p in arm.dosed())
             assert sorted(r.observed + tuple(m.subject_id for m in r.missing)) == sorted(r.expected)
             assert r.change.n == len(r.observations)
+    from trialdesk.analysis.baseline import baseline_characteristics
+
+    (column,) = baseline_characteristics(arm)  # single arm: one column
+    assert column.age.summary.n == 20 and sum(c.n for c in column.sex) == 20
+    assert column.score("meld").summary.n + len(column.score("meld").missing) == 20
     late = change_from_baseline(arm, "meld", "M3")
     assert len(late.out_of_window) == 1  # the demo's late month-3 visit, used under "include"
     excluded = change_from_baseline(arm, "meld", "M3", window_rule="exclude")
