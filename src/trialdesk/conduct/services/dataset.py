@@ -126,7 +126,8 @@ def _end(aes: Iterable[AdverseEvent], visits: list[Visit], last_code: str | None
 def load_dataset(
     study: Study, *, data_cut: datetime | None = None, sites: Iterable[Any] | None = None
 ) -> TrialDataset:
-    """The study's data at ``data_cut`` (default: now, UTC), all sites or ``sites`` only."""
+    """The study's data at ``data_cut`` (default: now, UTC), all sites or ``sites`` only
+    (participants and their records; the committee's decisions are the study's, whole)."""
     cut = (data_cut or timezone.now()).astimezone(UTC)
     cut_day = cut.date()
     plan = conduct_plan(study)
