@@ -150,6 +150,8 @@ def test_data_cut_leaves_out_later_records(setup):
     (only,) = before.participants  # consented, not yet enrolled at that time
     assert only.status == "eligible" and only.subject_id == p.screening_number
     assert only.consented_at is not None and before.doses == () and before.visits == ()
+    with pytest.raises(ValueError, match="data_cut .* timezone-aware"):
+        load_dataset(setup.bj, data_cut=datetime(2026, 11, 25, 0, 0))
 
 
 def test_site_filter_and_bounded_queries(setup):
