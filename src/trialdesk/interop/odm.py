@@ -21,7 +21,6 @@ export:
 
 from __future__ import annotations
 
-from datetime import datetime
 from pathlib import Path
 
 from trialdesk.analysis.dataset import TrialDataset
