@@ -7,8 +7,8 @@ from dataclasses import replace
 from datetime import date
 
 import pytest
-
 from export_fixtures import TREATMENT, fixed_dataset
+
 from trialdesk.analysis.dataset import Lab
 from trialdesk.interop.errors import ExportError
 from trialdesk.interop.sdtm import DOMAINS, build_sdtm

@@ -29,6 +29,7 @@ from typing import Any
 
 from trialdesk.analysis.dataset import TrialDataset
 from trialdesk.interop.errors import ExportError
+from trialdesk.interop.sdtm.subjects import country_code
 
 #: The protocol visits of the MELD outcome (issue 12: months 3, 6 and 12).
 OUTCOME_VISITS = ("M3", "M6", "M12")
@@ -122,7 +123,8 @@ def baseline_characteristics(dataset: TrialDataset) -> dict[str, Any]:
             "spread": _fmt(stdev(values)) if len(values) > 1 else "NA",
         }
 
-    countries = sorted({p.country for p in enrolled})
+    region = {p.subject_id: country_name(p.country) for p in enrolled}
+    countries = sorted(set(region.values()))
     return {
         "populationDescription": "Participants enrolled.",
         "groups": [{"id": gid, "title": t} for (gid, _), t in zip(columns, titles, strict=True)],
@@ -177,7 +179,9 @@ def baseline_characteristics(dataset: TrialDataset) -> dict[str, Any]:
                                 "measurements": [
                                     {
                                         "groupId": g,
-                                        "value": str(sum(p.country == country for p in ps)),
+                                        "value": str(
+                                            sum(region[p.subject_id] == country for p in ps)
+                                        ),
                                     }
                                     for g, ps in columns
                                 ]
@@ -189,6 +193,14 @@ def baseline_characteristics(dataset: TrialDataset) -> dict[str, Any]:
             },
         ],
     }
+
+
+def country_name(country: str) -> str:
+    """The ISO 3166 name of a country however the site wrote it ("Vietnam", "VN" ->
+    "Viet Nam"), so one country is one region."""
+    import pycountry
+
+    return pycountry.countries.get(alpha_3=country_code(country)).name
 
 
 def meld_changes(dataset: TrialDataset, code: str, level: str | None) -> list[float]:
