@@ -54,17 +54,29 @@ def _load(nct_id: str, data_cut: str | None):
 
 
 def _treatment(nct_id: str, given: str | None) -> str:
-    """EXTRT: --treatment, else the first intervention of the trial's registry record."""
+    """EXTRT: --treatment, else the first intervention of the trial's registry listing, else
+    of its record.json beside protocol.yaml (protocols/<NCT id>/)."""
     if given:
         return given
     from trialdesk.registry.models import TrialIntervention
 
     first = TrialIntervention.objects.filter(trial__nct_id=nct_id).order_by("position").first()
-    if first is None:
-        raise click.ClickException(
-            f"{nct_id}: the registry record names no intervention; give --treatment"
-        )
-    return first.name
+    if first is not None:
+        return first.name
+    from trialdesk.interop.ctgov import load_studies
+    from trialdesk.interop.errors import RecordError
+    from trialdesk.protocol.loader import find_protocol
+
+    record = find_protocol(nct_id).parent / "record.json"
+    if record.is_file():
+        try:
+            (study,) = load_studies(record)
+        except (RecordError, ValueError) as exc:
+            raise click.ClickException(str(exc)) from None
+        arms = study.protocol_section.arms_interventions_module
+        if arms is not None and arms.interventions:
+            return arms.interventions[0].name
+    raise click.ClickException(f"{nct_id}: no intervention named in the registry; give --treatment")
 
 
 def _run(write) -> None:
