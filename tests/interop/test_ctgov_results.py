@@ -5,6 +5,7 @@ screen failure)."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -29,20 +30,23 @@ def test_participant_flow(results):
     flow = results["participantFlowModule"]
     assert [g["id"] for g in flow["groups"]] == ["FG000", "FG001"]
     assert [g["title"] for g in flow["groups"]] == ["0.5 x 10^6 cells/kg", "1.0 x 10^6 cells/kg"]
-    assert flow["preAssignmentDetails"] == "Screen failures: 1 (Age out of range: 1)."
-    assert flow["recruitmentDetails"] == "Screened: 3; data cut 2027-06-30."
+    # S03 failed on two criteria (trialdesk.analysis.flow counts each)
+    assert flow["preAssignmentDetails"] == (
+        "screened: 3; eligible: 2; consented: 2; enrolled: 2; dosed: 2; screen failures: 1 "
+        "(E1 (Hepatocellular carcinoma): 1; I2 (Age 18 to 70 years): 1)."
+    )
+    assert flow["recruitmentDetails"] == "Data cut 2027-06-30."
     (period,) = flow["periods"]
     got = {m["type"]: _achieved(m) for m in period["milestones"]}
-    assert got == {
+    assert got == {  # the period starts at the infusion
         "STARTED": ["1", "1"],
-        "Received Infusion": ["1", "1"],
         "COMPLETED": ["0", "0"],
         "NOT COMPLETED": ["1", "1"],
     }
     drops = {d["type"]: [r["numSubjects"] for r in d["reasons"]] for d in period["dropWithdraws"]}
     assert drops == {
-        "Withdrawal by Subject": ["0", "0"],
         "Death": ["0", "1"],
+        "Withdrawal by Subject": ["0", "0"],
         "Ongoing at data cut": ["1", "0"],
     }
 
@@ -170,3 +174,15 @@ def test_written_file_reread(tmp_path):
         "outcomeMeasuresModule",
         "adverseEventsModule",
     }
+
+
+def test_out_of_window_rule_is_the_analysis_rule():
+    data = fixed_dataset()
+    late = [v if v.code != "M3" else replace(v, window_status="late") for v in data.visits]
+    data = replace(data, visits=tuple(late))
+    for rule, n in (("include", "1"), ("exclude", "0")):
+        (measure,) = results_section(data, window_rule=rule)["resultsSection"][
+            "outcomeMeasuresModule"
+        ]["outcomeMeasures"]
+        assert measure["classes"][0]["denoms"][0]["counts"][0]["value"] == n, rule
+        assert f"rule '{rule}'" in measure["description"]

@@ -2,7 +2,7 @@
 
     trialdesk export sdtm NCT05331872 --out DIR [--data-cut 2027-06-30] [--treatment NAME]
     trialdesk export odm NCT05331872 --out DIR
-    trialdesk export results NCT05331872 --out DIR [--threshold 5]
+    trialdesk export results NCT05331872 --out DIR [--threshold 5] [--window-rule include]
 
 ``sdtm``: DM, EX, AE, DS, MH, IE, LB, VS as CSV, SAS XPT v5 and CDISC Dataset-JSON v1.1, with
 ``define.json``/``define.csv`` (dataset metadata); ``odm``: CDISC ODM 1.3.2 XML, validated
@@ -134,12 +134,21 @@ def odm_cmd(nct_id: str, out: Path, data_cut: str | None, treatment: str | None)
     type=click.FloatRange(0, 100),
     help="Other (non-serious) AEs are listed from this frequency (%) in any group.",
 )
-def results_cmd(nct_id: str, out: Path, data_cut: str | None, threshold: float) -> None:
+@click.option(
+    "--window-rule",
+    type=click.Choice(["include", "exclude", "nearest"]),
+    default="include",
+    show_default=True,
+    help="Out-of-window visits in the MELD outcome (docs/analysis.md, Endpoints).",
+)
+def results_cmd(
+    nct_id: str, out: Path, data_cut: str | None, threshold: float, window_rule: str
+) -> None:
     """A ClinicalTrials.gov results-style JSON summary (flow, baseline, outcomes, AEs)."""
     from trialdesk.interop.exports import export_results
 
     dataset = _load(nct_id, data_cut)
-    _run(lambda: export_results(dataset, out, threshold=threshold))
+    _run(lambda: export_results(dataset, out, threshold=threshold, window_rule=window_rule))
 
 
 COMMANDS = [export]

@@ -1,196 +1,92 @@
 """A ClinicalTrials.gov results-style summary of a trial, in the field names of the
 ClinicalTrials.gov API v2 ``resultsSection``: ``participantFlowModule``,
 ``baselineCharacteristicsModule``, ``outcomeMeasuresModule`` and ``adverseEventsModule``
-(the data element definitions of the PRS results section, 42 CFR Part 11).
+(the results data elements of 42 CFR Part 11 as the PRS and the API v2 name them).
 
-Groups are the dose levels (``FG000``, ``BG000``, ``OG000``, ``EG000`` in the protocol's
-order; one group for a single-arm trial). Populations:
+The numbers come from the analysis (one home for each count): the participant flow from
+:func:`trialdesk.analysis.flow.participant_flow`, the outcome measures from
+:func:`trialdesk.analysis.endpoints.change_from_baseline`, the adverse events from
+:mod:`trialdesk.analysis.safety` (its safety population, groups as treated, treatment-emergent
+events and deaths). This module only lays them out as ClinicalTrials.gov shows them.
 
-- participant flow: enrolled participants by assigned dose level; STARTED = enrolled,
-  "Received Infusion" = dosed, COMPLETED / NOT COMPLETED by end status (still in follow-up
-  counts as not completed, with the reason "Ongoing at data cut"); screened and screen
-  failures with their reasons in ``preAssignmentDetails``;
-- baseline: enrolled participants (age at screening, sex, region of enrolment = country);
-- outcome measures: change from baseline (the infusion visit) in MELD at the protocol's month
-  3, 6 and 12 visits, visits in window only (arithmetic mean and sample SD; a participant
-  without both values is not counted, so each time point has its own denominator);
-- adverse events: the safety population (participants dosed), by the dose level infused;
-  all-cause mortality (a fatal AE outcome or end status "died"), serious AEs (every term),
-  other (non-serious) AEs of terms whose frequency reaches the threshold (default 5%) in at
-  least one group; each with number affected and number at risk, the organ system from
-  the CTCAE term's system organ class (CTCAE v5.0).
+Groups (``FG000``, ``BG000``, ``OG000``, ``EG000``): an escalation trial has one per dose
+level given (as treated, in escalation order); a single-arm trial has one. The period of the
+flow starts at the infusion (STARTED = dosed); screening, eligibility, consent, enrolment and
+the screen-failure reasons are in ``preAssignmentDetails``. Baseline: the dosed participants,
+with a Total column when there are several groups. Outcome: change from baseline in MELD at
+months 3, 6 and 12 (mean and SD; the window rule is the analysis's, default "include").
+Adverse events: all-cause mortality, serious AEs (every term), other (non-serious) AEs of
+the terms whose frequency reaches the threshold (default 5%) in at least one group, each with
+number affected (and events) and number at risk; the organ system is the CTCAE v5.0 term's
+system organ class.
 """
 
 from __future__ import annotations
 
-from collections import Counter
-from statistics import mean, stdev
+from dataclasses import replace
 from typing import Any
 
 from trialdesk.analysis.dataset import TrialDataset
+from trialdesk.analysis.endpoints import TIME_POINTS, change_from_baseline
+from trialdesk.analysis.flow import participant_flow as analysis_flow
+from trialdesk.analysis.safety import ae_overview, by_term, deaths, safety_groups
 from trialdesk.interop.errors import ExportError
 from trialdesk.interop.sdtm.subjects import country_code
 
-#: The protocol visits of the MELD outcome (issue 12: months 3, 6 and 12).
-OUTCOME_VISITS = ("M3", "M6", "M12")
+
+def _levels(dataset: TrialDataset) -> list[tuple[str | None, str]]:
+    """(dose level id, or None for everyone; title) of each group, as treated."""
+    groups = safety_groups(dataset)
+    if dataset.design == "escalation" and len(groups) > 1:
+        return [(g.id, g.label) for g in groups[1:]]
+    return [(None, "All participants")]
 
 
-def _groups(dataset: TrialDataset) -> list[tuple[str | None, str]]:
-    """(dose level id or None for all, title) of each group."""
-    if dataset.design == "single_arm" or not dataset.dose_levels:
-        return [(None, "All participants")]
-    return [(d.id, d.label) for d in dataset.dose_levels]
-
-
-def _in(level: str | None, value: str | None) -> bool:
-    return level is None or level == value
+def _fmt(x: float | None) -> str:
+    return "NA" if x is None else f"{x:.1f}"
 
 
 def participant_flow(dataset: TrialDataset) -> dict[str, Any]:
-    groups = _groups(dataset)
-    enrolled = dataset.enrolled()
-    dosed = {p.subject_id for p in dataset.dosed()}
-    failed = [p for p in dataset.participants if p.status == "screen_failed"]
-    reasons = Counter(r for p in failed for r in (p.screen_failure_reasons or ("not stated",)))
-    reason_text = "; ".join(f"{r}: {n}" for r, n in sorted(reasons.items()))
+    flow = analysis_flow(dataset)
+    if dataset.design == "escalation" and flow.arms:
+        arms = [(a.label, a.dosed, a.completed, a.died, a.withdrawn, a.ongoing) for a in flow.arms]
+    else:
+        arms = [
+            ("All participants", flow.stage("dosed"), flow.stage("completed"), flow.died,
+             flow.withdrawn, flow.ongoing)
+        ]  # fmt: skip
+    stages = "; ".join(f"{s.name}: {s.n}" for s in flow.stages[:5])
+    reasons = "; ".join(f"{r.reason} ({r.text}): {r.n}" for r in flow.screen_failure_reasons)
+    failed = f"screen failures: {flow.screen_failed.n}" + (f" ({reasons})" if reasons else "")
 
-    def count(pred, level) -> str:
-        return str(sum(1 for p in enrolled if _in(level, p.dose_level) and pred(p)))
+    def counts(index: int) -> list[dict[str, str]]:
+        return [
+            {"groupId": f"FG{i:03d}", "numSubjects": str(arm[index].n)}
+            for i, arm in enumerate(arms)
+        ]
 
-    def milestone(kind: str, pred) -> dict[str, Any]:
-        return {
-            "type": kind,
-            "achievements": [
-                {"groupId": f"FG{i:03d}", "numSubjects": count(pred, level)}
-                for i, (level, _) in enumerate(groups)
-            ],
-        }
-
-    withdraw_kinds = (
-        ("Withdrawal by Subject", lambda p: p.end_status == "withdrawn"),
-        ("Death", lambda p: p.end_status == "died"),
-        ("Ongoing at data cut", lambda p: p.end_status is None),
-    )
+    not_completed = [
+        {"groupId": f"FG{i:03d}", "numSubjects": str(arm[1].n - arm[2].n)}
+        for i, arm in enumerate(arms)
+    ]
     return {
-        "recruitmentDetails": f"Screened: {len(dataset.participants)}; data cut "
-        f"{dataset.data_cut.date().isoformat()}.",
-        "preAssignmentDetails": f"Screen failures: {len(failed)}"
-        + (f" ({reason_text})." if failed else "."),
-        "groups": [{"id": f"FG{i:03d}", "title": title} for i, (_, title) in enumerate(groups)],
+        "recruitmentDetails": f"Data cut {dataset.data_cut.date().isoformat()}.",
+        "preAssignmentDetails": f"{stages}; {failed}.",
+        "groups": [{"id": f"FG{i:03d}", "title": arm[0]} for i, arm in enumerate(arms)],
         "periods": [
             {
-                "title": "Overall Study",
+                "title": "Infusion and follow-up",
                 "milestones": [
-                    milestone("STARTED", lambda p: True),
-                    milestone("Received Infusion", lambda p: p.subject_id in dosed),
-                    milestone("COMPLETED", lambda p: p.end_status == "completed"),
-                    milestone("NOT COMPLETED", lambda p: p.end_status != "completed"),
+                    {"type": "STARTED", "achievements": counts(1)},
+                    {"type": "COMPLETED", "achievements": counts(2)},
+                    {"type": "NOT COMPLETED", "achievements": not_completed},
                 ],
                 "dropWithdraws": [
-                    {
-                        "type": kind,
-                        "reasons": [
-                            {"groupId": f"FG{i:03d}", "numSubjects": count(pred, level)}
-                            for i, (level, _) in enumerate(groups)
-                        ],
-                    }
-                    for kind, pred in withdraw_kinds
+                    {"type": "Death", "reasons": counts(3)},
+                    {"type": "Withdrawal by Subject", "reasons": counts(4)},
+                    {"type": "Ongoing at data cut", "reasons": counts(5)},
                 ],
             }
-        ],
-    }
-
-
-def _fmt(x: float) -> str:
-    return f"{x:.1f}"
-
-
-def baseline_characteristics(dataset: TrialDataset) -> dict[str, Any]:
-    groups = _groups(dataset)
-    enrolled = dataset.enrolled()
-    columns = [
-        (f"BG{i:03d}", [p for p in enrolled if _in(level, p.dose_level)])
-        for i, (level, _) in enumerate(groups)
-    ]
-    if len(groups) > 1:
-        columns.append((f"BG{len(groups):03d}", list(enrolled)))
-    titles = [t for _, t in groups] + (["Total"] if len(groups) > 1 else [])
-
-    def ages(people):
-        values = [p.age_at_screening for p in people]
-        return {
-            "value": _fmt(mean(values)) if values else "NA",
-            "spread": _fmt(stdev(values)) if len(values) > 1 else "NA",
-        }
-
-    region = {p.subject_id: country_name(p.country) for p in enrolled}
-    countries = sorted(set(region.values()))
-    return {
-        "populationDescription": "Participants enrolled.",
-        "groups": [{"id": gid, "title": t} for (gid, _), t in zip(columns, titles, strict=True)],
-        "denoms": [
-            {
-                "units": "Participants",
-                "counts": [{"groupId": gid, "value": str(len(ps))} for gid, ps in columns],
-            }
-        ],
-        "measures": [
-            {
-                "title": "Age, Continuous",
-                "paramType": "MEAN",
-                "dispersionType": "STANDARD_DEVIATION",
-                "unitOfMeasure": "years",
-                "classes": [
-                    {
-                        "categories": [
-                            {"measurements": [{"groupId": g, **ages(ps)} for g, ps in columns]}
-                        ]
-                    }
-                ],
-            },
-            {
-                "title": "Sex: Female, Male",
-                "paramType": "COUNT_OF_PARTICIPANTS",
-                "unitOfMeasure": "Participants",
-                "classes": [
-                    {
-                        "categories": [
-                            {
-                                "title": title,
-                                "measurements": [
-                                    {"groupId": g, "value": str(sum(p.sex == sex for p in ps))}
-                                    for g, ps in columns
-                                ],
-                            }
-                            for sex, title in (("female", "Female"), ("male", "Male"))
-                        ]
-                    }
-                ],
-            },
-            {
-                "title": "Region of Enrollment",
-                "paramType": "COUNT_OF_PARTICIPANTS",
-                "unitOfMeasure": "participants",
-                "classes": [
-                    {
-                        "title": country,
-                        "categories": [
-                            {
-                                "measurements": [
-                                    {
-                                        "groupId": g,
-                                        "value": str(
-                                            sum(region[p.subject_id] == country for p in ps)
-                                        ),
-                                    }
-                                    for g, ps in columns
-                                ]
-                            }
-                        ],
-                    }
-                    for country in countries
-                ],
-            },
         ],
     }
 
@@ -203,39 +99,109 @@ def country_name(country: str) -> str:
     return pycountry.countries.get(alpha_3=country_code(country)).name
 
 
-def meld_changes(dataset: TrialDataset, code: str, level: str | None) -> list[float]:
-    """MELD at visit ``code`` minus MELD at the baseline (infusion) visit, per enrolled
-    participant of ``level`` with both values and the visit in window."""
-    base_code = dataset.baseline_code
-    out = []
-    for p in dataset.enrolled():
-        if not _in(level, p.dose_level):
-            continue
-        base = dataset.visit(p.subject_id, base_code) if base_code else None
-        later = dataset.visit(p.subject_id, code)
-        if base is None or later is None or later.window_status != "in_window":
-            continue
-        if base.scores.meld is None or later.scores.meld is None:
-            continue
-        out.append(float(later.scores.meld - base.scores.meld))
-    return out
+def baseline_characteristics(dataset: TrialDataset) -> dict[str, Any]:
+    from statistics import mean, stdev
+
+    groups = safety_groups(dataset)
+    people = {p.subject_id: p for p in dataset.dosed()}
+
+    def members(g) -> list:
+        return [people[s] for s in g.subject_ids]
+
+    if dataset.design == "escalation" and len(groups) > 1:
+        columns = [(g.label, members(g)) for g in groups[1:]]
+        if len(columns) > 1:
+            columns.append(("Total", members(groups[0])))
+    else:
+        columns = [("All participants", members(groups[0]))]
+    ids = [f"BG{i:03d}" for i in range(len(columns))]
+    region = {sid: country_name(p.country) for sid, p in people.items()}
+
+    def ages(ps) -> dict[str, str]:
+        values = [p.age_at_screening for p in ps]
+        return {
+            "value": _fmt(mean(values)) if values else "NA",
+            "spread": _fmt(stdev(values)) if len(values) > 1 else "NA",
+        }
+
+    def counting(pred) -> list[dict[str, str]]:
+        return [
+            {"groupId": gid, "value": str(sum(1 for p in ps if pred(p)))}
+            for gid, (_, ps) in zip(ids, columns, strict=True)
+        ]
+
+    return {
+        "populationDescription": "Participants who received the cell product.",
+        "groups": [{"id": gid, "title": t} for gid, (t, _) in zip(ids, columns, strict=True)],
+        "denoms": [{"units": "Participants", "counts": counting(lambda p: True)}],
+        "measures": [
+            {
+                "title": "Age, Continuous",
+                "paramType": "MEAN",
+                "dispersionType": "STANDARD_DEVIATION",
+                "unitOfMeasure": "years",
+                "classes": [
+                    {
+                        "categories": [
+                            {
+                                "measurements": [
+                                    {"groupId": gid, **ages(ps)}
+                                    for gid, (_, ps) in zip(ids, columns, strict=True)
+                                ]
+                            }
+                        ]
+                    }
+                ],
+            },
+            {
+                "title": "Sex: Female, Male",
+                "paramType": "COUNT_OF_PARTICIPANTS",
+                "unitOfMeasure": "Participants",
+                "classes": [
+                    {
+                        "categories": [
+                            {"title": title, "measurements": counting(lambda p, s=sex: p.sex == s)}
+                            for sex, title in (("female", "Female"), ("male", "Male"))
+                        ]
+                    }
+                ],
+            },
+            {
+                "title": "Region of Enrollment",
+                "paramType": "COUNT_OF_PARTICIPANTS",
+                "unitOfMeasure": "participants",
+                "classes": [
+                    {
+                        "title": name,
+                        "categories": [
+                            {"measurements": counting(lambda p, n=name: region[p.subject_id] == n)}
+                        ],
+                    }
+                    for name in sorted(set(region.values()))
+                ],
+            },
+        ],
+    }
 
 
-def outcome_measures(dataset: TrialDataset) -> dict[str, Any]:
-    groups = _groups(dataset)
-    plans = [p for p in dataset.schedule if p.code in OUTCOME_VISITS]
+def outcome_measures(dataset: TrialDataset, window_rule: str = "include") -> dict[str, Any]:
+    levels = _levels(dataset)
+    points = [tp for tp in TIME_POINTS if any(v.code == tp for v in dataset.schedule)]
     classes = []
-    for plan in plans:
-        per_group = [meld_changes(dataset, plan.code, level) for level, _ in groups]
+    for tp in points:
+        results = [
+            change_from_baseline(dataset, "meld", tp, window_rule=window_rule, group=level)
+            for level, _ in levels
+        ]
         classes.append(
             {
-                "title": plan.label,
+                "title": dataset.visit_plan(tp).label,
                 "denoms": [
                     {
                         "units": "Participants",
                         "counts": [
-                            {"groupId": f"OG{i:03d}", "value": str(len(v))}
-                            for i, v in enumerate(per_group)
+                            {"groupId": f"OG{i:03d}", "value": str(r.change.n)}
+                            for i, r in enumerate(results)
                         ],
                     }
                 ],
@@ -244,10 +210,10 @@ def outcome_measures(dataset: TrialDataset) -> dict[str, Any]:
                         "measurements": [
                             {
                                 "groupId": f"OG{i:03d}",
-                                "value": _fmt(mean(v)) if v else "NA",
-                                "spread": _fmt(stdev(v)) if len(v) > 1 else "NA",
+                                "value": _fmt(r.change.mean),
+                                "spread": _fmt(r.change.sd),
                             }
-                            for i, v in enumerate(per_group)
+                            for i, r in enumerate(results)
                         ]
                     }
                 ],
@@ -259,15 +225,16 @@ def outcome_measures(dataset: TrialDataset) -> dict[str, Any]:
                 "type": "PRIMARY",
                 "title": "Change From Baseline in MELD Score",
                 "description": "MELD (OPTN 2002-2016) at the visit minus MELD at the infusion "
-                "visit (baseline); visits outside their window are not counted.",
-                "populationDescription": "Enrolled participants with a baseline and an "
-                "in-window value at the time point.",
+                f"visit (baseline); out-of-window visits: rule '{window_rule}' "
+                "(docs/analysis.md); missing values are not imputed.",
+                "populationDescription": "Participants who received the cell product, with a "
+                "baseline and a value at the time point.",
                 "reportingStatus": "POSTED",
                 "paramType": "MEAN",
                 "dispersionType": "STANDARD_DEVIATION",
                 "unitOfMeasure": "score on a scale",
-                "timeFrame": ", ".join(p.label for p in plans),
-                "groups": [{"id": f"OG{i:03d}", "title": t} for i, (_, t) in enumerate(groups)],
+                "timeFrame": ", ".join(c["title"] for c in classes),
+                "groups": [{"id": f"OG{i:03d}", "title": t} for i, (_, t) in enumerate(levels)],
                 "classes": classes,
             }
         ]
@@ -288,89 +255,83 @@ def _organ_system(term: str) -> str:
 def adverse_events(dataset: TrialDataset, other_threshold: float = 5.0) -> dict[str, Any]:
     if not 0 <= other_threshold <= 100:
         raise ExportError("frequency threshold", f"{other_threshold} is not a percentage 0-100")
-    groups = _groups(dataset)
-    infused = {d.subject_id: d.dose_level for d in reversed(dataset.doses)}  # first dose wins
-    at_risk = [[s for s, lvl in infused.items() if _in(level, lvl)] for level, _ in groups]
-    members = [set(g) for g in at_risk]
-    events = [a for a in dataset.adverse_events if a.subject_id in infused]
+    groups = safety_groups(dataset)
+    keep = [i for i, g in enumerate(groups) if g.id != "All"] if (
+        dataset.design == "escalation" and len(groups) > 1
+    ) else [0]  # fmt: skip
+    serious = replace(dataset, adverse_events=tuple(a for a in dataset.adverse_events if a.serious))
+    other = replace(
+        dataset, adverse_events=tuple(a for a in dataset.adverse_events if not a.serious)
+    )
 
-    def died(sid: str) -> bool:
-        return dataset.participant(sid).end_status == "died" or any(
-            a.outcome == "fatal" for a in dataset.adverse_events_of(sid)
-        )
-
-    def table(serious: bool) -> list[dict[str, Any]]:
-        rows = []
-        for term in sorted({a.term for a in events if a.serious == serious}):
-            stats = []
-            for i, group in enumerate(members):
-                these = [
-                    a
-                    for a in events
-                    if a.term == term and a.serious == serious and a.subject_id in group
-                ]
-                stats.append(
-                    {
-                        "groupId": f"EG{i:03d}",
-                        "numEvents": len(these),
-                        "numAffected": len({a.subject_id for a in these}),
-                        "numAtRisk": len(group),
-                    }
-                )
-            if not serious and not any(
-                s["numAtRisk"] and 100 * s["numAffected"] / s["numAtRisk"] >= other_threshold
-                for s in stats
-            ):
-                continue
-            versions = sorted({a.ctcae_version for a in events if a.term == term})
-            rows.append(
+    def table(rows) -> list[dict[str, Any]]:
+        out = []
+        for row in sorted(rows, key=lambda r: r.label):
+            versions = sorted(
+                {a.ctcae_version for a in dataset.adverse_events if a.term == row.label}
+            )
+            out.append(
                 {
-                    "term": term,
-                    "organSystem": _organ_system(term),
+                    "term": row.label,
+                    "organSystem": _organ_system(row.label),
                     "sourceVocabulary": "CTCAE (" + ", ".join(versions) + ")",
                     "assessmentType": "SYSTEMATIC_ASSESSMENT",
-                    "stats": stats,
+                    "stats": [
+                        {
+                            "groupId": f"EG{j:03d}",
+                            "numEvents": row.cells[i].events,
+                            "numAffected": row.cells[i].n,
+                            "numAtRisk": row.cells[i].at_risk,
+                        }
+                        for j, i in enumerate(keep)
+                    ],
                 }
             )
-        return rows
+        return out
 
-    serious_events, other_events = table(True), table(False)
-    other_terms = {e["term"] for e in other_events}
+    def frequent(row) -> bool:
+        return any((row.cells[i].percent or 0.0) >= other_threshold for i in keep)
+
+    other_rows = [r for r in by_term(other).rows if frequent(r)]
+    other_terms = {r.label for r in other_rows}
+    frequent_other = replace(
+        other, adverse_events=tuple(a for a in other.adverse_events if a.term in other_terms)
+    )
+    any_serious = ae_overview(serious).row("Any adverse event").cells
+    any_other = ae_overview(frequent_other).row("Any adverse event").cells
+    died = {d.subject_id for d in deaths(dataset)}
     event_groups = []
-    for i, ((_, title), group) in enumerate(zip(groups, members, strict=True)):
+    for j, i in enumerate(keep):
+        g = groups[i]
         event_groups.append(
             {
-                "id": f"EG{i:03d}",
-                "title": title,
-                "deathsNumAffected": sum(died(s) for s in group),
-                "deathsNumAtRisk": len(group),
-                "seriousNumAffected": len(
-                    {a.subject_id for a in events if a.serious and a.subject_id in group}
-                ),
-                "seriousNumAtRisk": len(group),
-                "otherNumAffected": len(
-                    {
-                        a.subject_id
-                        for a in events
-                        if not a.serious and a.term in other_terms and a.subject_id in group
-                    }
-                ),
-                "otherNumAtRisk": len(group),
+                "id": f"EG{j:03d}",
+                "title": g.label,
+                "deathsNumAffected": len(died & set(g.subject_ids)),
+                "deathsNumAtRisk": g.at_risk,
+                "seriousNumAffected": any_serious[i].n,
+                "seriousNumAtRisk": g.at_risk,
+                "otherNumAffected": any_other[i].n,
+                "otherNumAtRisk": g.at_risk,
             }
         )
     return {
         "frequencyThreshold": format(other_threshold, "g"),
-        "timeFrame": f"From the infusion to the data cut ({dataset.data_cut.date().isoformat()}).",
+        "timeFrame": "From the infusion to the data cut "
+        f"({dataset.data_cut.date().isoformat()}); deaths at any time.",
         "description": "Safety population: participants who received the cell product, by the "
-        "dose level infused; terms and grades per CTCAE.",
+        "dose level of the first infusion; treatment-emergent events (onset on or after the "
+        "infusion day), CTCAE terms.",
         "eventGroups": event_groups,
-        "seriousEvents": serious_events,
-        "otherEvents": other_events,
+        "seriousEvents": table(by_term(serious).rows),
+        "otherEvents": table(other_rows),
     }
 
 
-def results_section(dataset: TrialDataset, *, other_threshold: float = 5.0) -> dict[str, Any]:
-    """The summary as ``{"nctId": ..., "resultsSection": {...}}``."""
+def results_section(
+    dataset: TrialDataset, *, other_threshold: float = 5.0, window_rule: str = "include"
+) -> dict[str, Any]:
+    """The summary as ``{"nctId": ..., "dataCut": ..., "resultsSection": {...}}``."""
     if not dataset.participants:
         raise ExportError(dataset.nct_id, "no participants: nothing to summarise")
     return {
@@ -379,7 +340,7 @@ def results_section(dataset: TrialDataset, *, other_threshold: float = 5.0) -> d
         "resultsSection": {
             "participantFlowModule": participant_flow(dataset),
             "baselineCharacteristicsModule": baseline_characteristics(dataset),
-            "outcomeMeasuresModule": outcome_measures(dataset),
+            "outcomeMeasuresModule": outcome_measures(dataset, window_rule),
             "adverseEventsModule": adverse_events(dataset, other_threshold),
         },
     }

@@ -158,11 +158,13 @@ def export_odm(dataset: TrialDataset, out: Path, *, treatment: str) -> list[Path
     )
 
 
-def export_results(dataset: TrialDataset, out: Path, *, threshold: float = 5.0) -> list[Path]:
+def export_results(
+    dataset: TrialDataset, out: Path, *, threshold: float = 5.0, window_rule: str = "include"
+) -> list[Path]:
     """Write ``<NCT>_results.json`` (ClinicalTrials.gov results-style summary)."""
     from trialdesk.interop.ctgov_results import results_section
 
-    document = results_section(dataset, other_threshold=threshold)
+    document = results_section(dataset, other_threshold=threshold, window_rule=window_rule)
     text = json.dumps(document, indent=2, ensure_ascii=False) + "\n"
     return publish(
         out, lambda tmp: (tmp / f"{dataset.nct_id}_results.json").write_text(text, encoding="utf-8")
