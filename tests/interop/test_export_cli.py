@@ -60,8 +60,15 @@ def test_export_all_three_for_the_demo(demo, tmp_path):
 
 
 def test_escalation_trial_groups_by_dose_level(demo, tmp_path):
-    result = CliRunner().invoke(main, ["export", "results", "NCT05227846", "--out", str(tmp_path)])
-    assert result.exit_code == 0, result.output
+    for kind in ("sdtm", "results"):
+        result = CliRunner().invoke(main, ["export", kind, "NCT05227846", "--out", str(tmp_path)])
+        assert result.exit_code == 0, result.output
+    # the screen failure's exclusion criterion: its text has "≥" and "μmol/L", written in ASCII
+    ie = pandas.read_sas(tmp_path / "ie.xpt", format="xport", encoding="ascii")
+    assert len(ie) == 1 and ie["IECAT"][0] == "EXCLUSION" and ie["IEORRES"][0] == "Y"
+    assert "bilirubin level >= 170umol/L" in ie["IETEST"][0]
+    dm = pandas.read_sas(tmp_path / "dm.xpt", format="xport", encoding="ascii")
+    assert sorted(set(dm["ACTARMCD"]) - {""}) == ["DL1", "DL2"]
     ae = json.loads((tmp_path / "NCT05227846_results.json").read_text())["resultsSection"][
         "adverseEventsModule"
     ]

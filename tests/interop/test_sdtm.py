@@ -225,3 +225,39 @@ def test_study_day_has_no_day_zero():
 
     ctx = Context.of(data)
     assert [ctx.day("P01", date(2026, 1, d)) for d in (9, 10, 11)] == [-1, 1, 2]
+
+
+def test_protocol_text_is_written_in_ascii():
+    # the seed protocols' criteria use "≥" and "μmol/L" (NCT05227846, exclusion criteria)
+    data = fixed_dataset()
+    s03 = data.participant("S03")
+    crit = replace(s03.criteria[1], text="Serum bilirubin ≥ 170 μmol/L – Sjögren")
+    s03 = replace(s03, criteria=(s03.criteria[0], crit, *s03.criteria[2:]))
+    data = replace(data, participants=(*data.participants[:2], s03))
+    ie = build_sdtm(data, treatment=TREATMENT)["IE"].records()
+    assert ie[0]["IETEST"] == "Serum bilirubin >= 170 umol/L - Sjogren"
+
+
+def test_a_character_without_an_ascii_form_is_refused_naming_the_row(tmp_path):
+    from trialdesk.interop.exports import export_sdtm
+
+    data = fixed_dataset()
+    fever = replace(data.adverse_events[0], term="Fever 发热")
+    data = replace(data, adverse_events=(fever, *data.adverse_events[1:]))
+    with pytest.raises(
+        ExportError, match=r"dataset AE, variable AETERM, row 1: value .* not ASCII"
+    ):
+        export_sdtm(data, tmp_path / "out", treatment=TREATMENT)
+    assert not (tmp_path / "out").exists() or not list((tmp_path / "out").iterdir())
+
+
+def test_ietest_is_cut_at_200_characters_after_the_ascii_form():
+    data = fixed_dataset()
+    s03 = data.participant("S03")
+    long_text = "Temperature ± 1 °C " * 20  # "±" -> "+/-", "°" -> "deg": longer in ASCII
+    crit = replace(s03.criteria[1], text=long_text)
+    s03 = replace(s03, criteria=(s03.criteria[0], crit, *s03.criteria[2:]))
+    data = replace(data, participants=(*data.participants[:2], s03))
+    test = build_sdtm(data, treatment=TREATMENT)["IE"].records()[0]["IETEST"]
+    assert len(test) <= 200 and test.isascii()
+    assert test.startswith("Temperature +/- 1 degC Temperature")

@@ -21,6 +21,7 @@ export:
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from trialdesk.analysis.dataset import TrialDataset
@@ -35,6 +36,13 @@ DATA_TYPES = {"text": "text", "integer": "integer", "float": "float"}
 IDENTIFIERS = ("STUDYID", "DOMAIN", "USUBJID")
 
 
+@lru_cache(maxsize=1)
+def _schema():
+    import xmlschema
+
+    return xmlschema.XMLSchema(str(schema_path()))
+
+
 def schema_path() -> Path:
     """The ODM 1.3.2 XSD shipped with odmlib."""
     import odmlib
@@ -45,9 +53,7 @@ def schema_path() -> Path:
 def validate(xml: str | bytes | Path, source: str = "ODM") -> None:
     """Validate against the ODM 1.3.2 schema; raise :class:`ExportError` naming the first
     problem (with its XPath) otherwise."""
-    import xmlschema
-
-    schema = xmlschema.XMLSchema(str(schema_path()))
+    schema = _schema()
     text = xml.read_bytes() if isinstance(xml, Path) else xml
     error = next(schema.iter_errors(text if isinstance(text, str) else text.decode("utf-8")), None)
     if error is not None:
@@ -252,4 +258,4 @@ def write_odm(dataset: TrialDataset, domains: dict[str, Domain], path: Path) -> 
     path.write_text(build_odm(dataset, domains), encoding="utf-8")
 
 
-__all__ = ["ODM_VERSION", "build_odm", "schema_path", "validate", "write_odm", "ExportError"]
+__all__ = ["ODM_VERSION", "build_odm", "schema_path", "validate", "write_odm"]

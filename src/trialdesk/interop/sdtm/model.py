@@ -7,6 +7,7 @@ follow the SDTM Implementation Guide 3.3 domain models (CDISC, 2018, section 6).
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -83,6 +84,45 @@ def iso_datetime(value: datetime | None) -> str | None:
     return None if value is None else value.strftime("%Y-%m-%dT%H:%M")
 
 
+#: Symbols common in protocol and clinical text, written out in ASCII (what NFKD leaves).
+_ASCII = str.maketrans(
+    {
+        "\u2265": ">=",  # ≥
+        "\u2264": "<=",  # ≤
+        "\u2260": "!=",  # ≠
+        "\u03bc": "u",  # μ (NFKD turns the micro sign into it)
+        "\u00d7": "x",  # ×
+        "\u00b1": "+/-",  # ±
+        "\u00b0": "deg",  # °
+        "\u00b7": ".",  # ·
+        "\u2013": "-",  # –
+        "\u2014": "-",  # —
+        "\u2212": "-",  # −
+        "\u2018": "'",
+        "\u2019": "'",
+        "\u201c": '"',
+        "\u201d": '"',
+        "\u2026": "...",
+    }
+)
+
+
+def ascii_text(value: str) -> str:
+    """Text as SDTM submission data carry it: ASCII (the XPT v5 transport and FDA's Study
+    Data Technical Conformance Guide). Compatibility forms are decomposed (NFKD: ``²`` ->
+    ``2``, ``µ`` -> ``μ``), accents dropped (``Sjögren`` -> ``Sjogren``) and the symbols of
+    clinical text written out (``≥`` -> ``>=``, ``μmol`` -> ``umol``). A character with no
+    ASCII form is kept, and the XPT check refuses it naming the dataset, variable and row.
+
+    >>> ascii_text("bilirubin ≥ 170 µmol/L, Sjögren, 10⁹/L")
+    'bilirubin >= 170 umol/L, Sjogren, 109/L'
+    """
+    if value.isascii():
+        return value
+    decomposed = unicodedata.normalize("NFKD", value).translate(_ASCII)
+    return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
 def build(
     name: str,
     label: str,
@@ -93,7 +133,8 @@ def build(
     seq: str | None,
 ) -> Domain:
     """Sort the rows (a stable, total key: identical data gives identical files), number
-    ``--SEQ`` 1, 2, ... within each subject, and lay each row out in variable order."""
+    ``--SEQ`` 1, 2, ... within each subject, and lay each row out in variable order, text
+    as ASCII (:func:`ascii_text`)."""
     rows = sorted(rows, key=sort_key)
     counters: dict[str, int] = {}
     out = []
@@ -104,7 +145,8 @@ def build(
         unknown = set(row) - {v.name for v in variables}
         if unknown:  # a programming error in a builder, not bad data
             raise AssertionError(f"{name}: variables not in the domain model: {sorted(unknown)}")
-        out.append(tuple(row.get(v.name) for v in variables))
+        values = (row.get(v.name) for v in variables)
+        out.append(tuple(ascii_text(x) if isinstance(x, str) else x for x in values))
     return Domain(name, label, variables, tuple(out))
 
 

@@ -14,6 +14,7 @@ from trialdesk.interop.sdtm.model import (
     STUDYID,
     USUBJID,
     Domain,
+    ascii_text,
     build,
     integer,
     iso_date,
@@ -262,12 +263,13 @@ def ie(ctx: Context) -> Domain:
                 continue
             answer = ct.NO if c.kind == "inclusion" else ct.YES
             testcd = ie_testcd(c.id, c.kind, counters[c.kind])
-            test = c.text.encode("utf-8")[:IETEST_MAX].decode("utf-8", "ignore")
+            folded = ascii_text(" ".join(c.text.split()))  # before cutting: "°" -> "deg"
+            test = folded.encode("utf-8")[:IETEST_MAX].decode("utf-8", "ignore").rstrip()
             rows.append(
                 {
                     **ctx.common("IE", p.subject_id),
                     "IETESTCD": testcd,
-                    "IETEST": " ".join(test.split()),
+                    "IETEST": test,
                     "IECAT": ct.IECAT[c.kind],
                     "IEORRES": answer,
                     "IESTRESC": answer,
