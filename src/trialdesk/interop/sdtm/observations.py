@@ -40,7 +40,8 @@ EX_VARIABLES = (
     integer("EXENDY", "Study Day of End of Treatment"),
 )
 
-#: EXDOSE is the number of viable cells infused, in millions (EXDOSU "10^6 cells").
+#: EXDOSE is the number of viable cells infused, in millions (EXDOSU "10^6 cells": the UNIT
+#: codelist is extensible and this is a sponsor term, as cell-therapy SDTM datasets use).
 CELLS_UNIT = "10^6 cells"
 
 

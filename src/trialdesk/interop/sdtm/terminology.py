@@ -8,6 +8,12 @@ trialdesk stores (conduct's choices, ``trialdesk.clinical.analytes`` names, UCUM
 the CDISC submission value. Where CDISC publishes no codelist (``AEREL`` is sponsor-defined
 in SDTMIG 3.3) the value is marked ``codelist=None`` and documented in ``docs/exports.md``.
 
+Checked against CDISC-derived public material with the project's search tool: the INR test
+(C64805, "Prothrombin Intl. Normalized Ratio"), the ARMNULRS terms (C142179), the OUT and ACN
+terms; the other codes are the long-standing CDISC submission values (BILI, CREAT, ALB,
+SODIUM, ALT, AST, PT, WBC, NEUT, PLAT, HGB; TEMP, HR, SYSBP, DIABP, RESP, OXYSAT, WEIGHT)
+and should be re-checked against the NCI EVS release when it is next updated.
+
 A value without a mapping is refused with an :class:`~trialdesk.interop.errors.ExportError`
 naming it (an analyte with no LBTESTCD, an unknown route), never passed through silently.
 """
