@@ -51,6 +51,16 @@ def test_csv_reread(exported):
             rows = list(csv.reader(f))
         assert rows[0] == [v.name for v in domain.variables]
         assert len(rows) - 1 == len(domain.rows)
+        for line, row in zip(rows[1:], domain.rows, strict=True):  # every cell, read back
+            for v, cell, value in zip(domain.variables, line, row, strict=True):
+                if value is None:
+                    assert cell == "", (name, v.name)
+                elif v.kind == "float":
+                    assert float(cell) == value, (name, v.name)
+                elif v.kind == "integer":
+                    assert int(cell) == value, (name, v.name)
+                else:
+                    assert cell == value, (name, v.name)
     with open(out / "ae.csv", newline="", encoding="utf-8") as f:
         sepsis = list(csv.DictReader(f))[1]
     assert (sepsis["AETERM"], sepsis["AESER"], sepsis["AESHOSP"], sepsis["AESTDY"]) == (
