@@ -232,3 +232,24 @@ def test_degenerate_samples_are_not_estimable_without_warnings():
         assert not paired_t([0.0, 0.0]).estimable
     with pytest.raises(ValueError, match="finite"):
         describe([1.0, float("nan")])
+
+
+def test_values_by_visit_for_the_plot():
+    from trialdesk.analysis.endpoints import values_by_visit
+
+    rows = {r.code: r for r in values_by_visit(trial(), "meld")}
+    assert list(rows) == ["D1", "D7", "D14", "D28", "M3", "M6", "M12"]  # from baseline on
+    assert [x for *_, x in rows["D1"].values] == [15.0, 18.0, 20.0, 12.0, 16.0]
+    assert rows["D1"].summary.mean == pytest.approx(81 / 5)
+    # include: M3 by code (P02's late visit too); P03 has none
+    assert [(s, d, x) for s, d, x in rows["M3"].values] == [
+        ("P01", 91, 12.0), ("P02", 110, 17.0), ("P04", 91, 12.0), ("P05", 91, 13.0),
+    ]  # fmt: skip
+    assert rows["M3"].summary.mean == pytest.approx(54 / 4)
+    assert rows["D28"].values == (("P03", 65, 19.0),)
+    assert rows["M6"].values == (("P01", 181, 11.0),)  # P02's M6 score unknown: left out
+    assert rows["M12"].values == () and rows["M12"].summary.n == 0
+    near = {r.code: r for r in values_by_visit(trial(), "meld", window_rule="nearest")}
+    assert near["D28"].values == () and ("P03", 65, 19.0) in near["M3"].values
+    dl2 = {r.code: r for r in values_by_visit(trial(), "meld", group="DL2")}
+    assert [s for s, *_ in dl2["M3"].values] == ["P04", "P05"]

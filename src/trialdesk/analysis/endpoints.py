@@ -2,7 +2,8 @@
 the follow-up visits (months 3, 6 and 12): NCT05331872's primary outcome, and NCT05227846's
 efficacy by dose level.
 
-Population: every dosed participant (of the group) is expected at each time point. Baseline:
+Population: every dosed participant (of the group: the dose level as treated, i.e. of the
+first dose, as the safety tables group) is expected at each time point. Baseline:
 the protocol's infusion visit (``D1``: its labs and grades are taken before the infusion,
 protocols/*/protocol.yaml), or ``baseline_code``. The score at each visit is the one the
 participant page shows (``trialdesk.clinical.visit_scores``). Change = visit - baseline.
@@ -29,7 +30,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from trialdesk.analysis.dataset import Participant, TrialDataset, Visit
 from trialdesk.analysis.stats import Summary, TestResult, describe, paired_t, signed_rank
@@ -42,8 +43,10 @@ __all__ = [
     "ChangeFromBaseline",
     "Missing",
     "Observation",
+    "VisitValues",
     "change_from_baseline",
     "endpoint_table",
+    "values_by_visit",
 ]
 
 #: score attribute of ``Scores`` -> label
@@ -76,7 +79,7 @@ class Observation:
     value: float
     change: float
     visit_code: str  # the visit used (may differ from the time point under "nearest")
-    visit_date: object  # datetime.date
+    visit_date: date
     study_day: int | None
     window_status: str
 
@@ -204,7 +207,7 @@ def _members(ds: TrialDataset, group: str | None) -> tuple[Participant, ...]:
         n = int(group.split()[1])
         return tuple(p for p in dosed if p.cohort == n)
     ds.dose_level(group)  # a KeyError naming the known levels
-    return tuple(p for p in dosed if p.dose_level == group)
+    return tuple(p for p in dosed if ds.treated_dose_level(p.subject_id) == group)
 
 
 def change_from_baseline(
@@ -297,7 +300,8 @@ def endpoint_table(
     groups: list[str | None] = [None]
     dosed = ds.dosed()
     if by == "dose_level":
-        groups += [d.id for d in ds.dose_levels if any(p.dose_level == d.id for p in dosed)]
+        treated = {ds.treated_dose_level(p.subject_id) for p in dosed}
+        groups += [d.id for d in ds.dose_levels if d.id in treated]
     elif by == "cohort":
         groups += [f"cohort {n}" for n in sorted({p.cohort for p in dosed if p.cohort})]
     return tuple(
@@ -308,3 +312,53 @@ def endpoint_table(
         for g in groups
         for t in time_points
     )
+
+
+@dataclass(frozen=True, slots=True)
+class VisitValues:
+    """A score at one scheduled visit: each participant's value and their summary (mean,
+    t 95% CI, ...): the points and the mean line of a per-participant plot."""
+
+    code: str
+    target_day: int
+    values: tuple[tuple[str, int | None, float], ...]  # (subject id, study day, value)
+    summary: Summary
+
+
+def values_by_visit(
+    ds: TrialDataset,
+    score: str = "meld",
+    *,
+    window_rule: str = "include",
+    group: str | None = None,
+    baseline_code: str | None = None,
+) -> tuple[VisitValues, ...]:
+    """The score at the baseline visit and every scheduled visit after it, among the dosed
+    participants of ``group``, each visit chosen by ``window_rule`` as for the change from
+    baseline (the baseline visit by its code). Missing values are left out, never filled."""
+    baseline = baseline_code or ds.baseline_code
+    if baseline is None:
+        raise ValueError(f"{ds.nct_id}: the schedule has no infusion visit; give baseline_code")
+    base_day = ds.visit_plan(baseline).target_day
+    members = _members(ds, group)
+    out = []
+    for plan in ds.schedule:
+        if plan.target_day < base_day:
+            continue
+        if plan.code != baseline:
+            _check(ds, score, plan.code, window_rule, baseline)
+        elif score not in SCORES:
+            raise ValueError(f"score {score!r}: expected one of {', '.join(SCORES)}")
+        values = []
+        for p in members:
+            if plan.code == baseline:
+                v = ds.visit(p.subject_id, baseline)
+                v = v if v is not None and getattr(v.scores, score) is not None else None
+            else:
+                v, _ = _pick(ds, p, score, plan.code, window_rule, baseline)
+            if v is not None:
+                values.append((p.subject_id, v.study_day, float(getattr(v.scores, score))))
+        out.append(
+            VisitValues(plan.code, plan.target_day, tuple(values), describe(x for *_, x in values))
+        )
+    return tuple(out)
