@@ -59,7 +59,7 @@ def test_baseline_characteristics(results):
         "Total",
     ]
     assert [c["value"] for c in base["denoms"][0]["counts"]] == ["1", "1", "2"]
-    age, sex, region = base["measures"]
+    age, sex, region, meld = base["measures"]
     # ages 55 (P01, born 1970-06-15, screened 2026-01-01) and 45 (P02, born 1980-02-01,
     # screened 2026-01-20): mean 50.0, sample SD sqrt(50) = 7.07
     ages = age["classes"][0]["categories"][0]["measurements"]
@@ -73,6 +73,14 @@ def test_baseline_characteristics(results):
         c["title"]: [m["value"] for m in c["measurements"]] for c in sex["classes"][0]["categories"]
     }
     assert sexes == {"Female": ["0", "1", "1"], "Male": ["1", "0", "1"]}
+    # baseline MELD (infusion visit): 20 (P01), 25 (P02): mean 22.5, SD sqrt(12.5) = 3.54
+    meld_values = meld["classes"][0]["categories"][0]["measurements"]
+    assert [(m["value"], m["spread"]) for m in meld_values] == [
+        ("20.0", "NA"),
+        ("25.0", "NA"),
+        ("22.5", "3.5"),
+    ]
+    assert [c["value"] for c in meld["denoms"][0]["counts"]] == ["1", "1", "2"]
     # "Viet Nam" and "Vietnam" are one region
     assert [
         (c["title"], [m["value"] for m in c["categories"][0]["measurements"]])

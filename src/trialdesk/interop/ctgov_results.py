@@ -4,7 +4,8 @@ ClinicalTrials.gov API v2 ``resultsSection``: ``participantFlowModule``,
 (the results data elements of 42 CFR Part 11 as the PRS and the API v2 name them).
 
 The numbers come from the analysis (one home for each count): the participant flow from
-:func:`trialdesk.analysis.flow.participant_flow`, the outcome measures from
+:func:`trialdesk.analysis.flow.participant_flow`, the baseline characteristics from
+:func:`trialdesk.analysis.baseline.baseline_characteristics`, the outcome measures from
 :func:`trialdesk.analysis.endpoints.change_from_baseline`, the adverse events from
 :mod:`trialdesk.analysis.safety` (its safety population, groups as treated, treatment-emergent
 events and deaths). This module only lays them out as ClinicalTrials.gov shows them.
@@ -12,8 +13,9 @@ events and deaths). This module only lays them out as ClinicalTrials.gov shows t
 Groups (``FG000``, ``BG000``, ``OG000``, ``EG000``): an escalation trial has one per dose
 level given (as treated, in escalation order); a single-arm trial has one. The period of the
 flow starts at the infusion (STARTED = dosed); screening, eligibility, consent, enrolment and
-the screen-failure reasons are in ``preAssignmentDetails``. Baseline: the dosed participants,
-with a Total column when there are several groups. Outcome: change from baseline in MELD at
+the screen-failure reasons are in ``preAssignmentDetails``. Baseline: the dosed participants
+(age, sex, region of enrolment = the ISO 3166 name of the country, MELD at baseline), with a
+Total column when there are several groups. Outcome: change from baseline in MELD at
 months 3, 6 and 12 (mean and SD; the window rule is the analysis's, default "include").
 Adverse events: all-cause mortality, serious AEs (every term), other (non-serious) AEs of
 the terms whose frequency reaches the threshold (default 5%) in at least one group, each with
@@ -100,59 +102,72 @@ def country_name(country: str) -> str:
 
 
 def baseline_characteristics(dataset: TrialDataset) -> dict[str, Any]:
-    from statistics import mean, stdev
+    """Laid out from :func:`trialdesk.analysis.baseline.baseline_characteristics`: its
+    dose-level columns then its "All" column as Total (escalation), or the one column."""
+    from trialdesk.analysis.baseline import baseline_characteristics as analysis_baseline
 
-    groups = safety_groups(dataset)
-    people = {p.subject_id: p for p in dataset.dosed()}
-
-    def members(g) -> list:
-        return [people[s] for s in g.subject_ids]
-
-    if dataset.design == "escalation" and len(groups) > 1:
-        columns = [(g.label, members(g)) for g in groups[1:]]
-        if len(columns) > 1:
-            columns.append(("Total", members(groups[0])))
+    analysed = analysis_baseline(dataset)
+    if dataset.design == "escalation" and len(analysed) > 2:
+        columns = [(c.group.label, c) for c in analysed[1:]] + [("Total", analysed[0])]
+    elif dataset.design == "escalation" and len(analysed) == 2:
+        columns = [(analysed[1].group.label, analysed[1])]
     else:
-        columns = [("All participants", members(groups[0]))]
+        columns = [("All participants", analysed[0])]
     ids = [f"BG{i:03d}" for i in range(len(columns))]
-    region = {sid: country_name(p.country) for sid, p in people.items()}
+    pairs = list(zip(ids, (c for _, c in columns), strict=True))
 
-    def ages(ps) -> dict[str, str]:
-        values = [p.age_at_screening for p in ps]
-        return {
-            "value": _fmt(mean(values)) if values else "NA",
-            "spread": _fmt(stdev(values)) if len(values) > 1 else "NA",
+    def region(value: str) -> str:
+        return value if value == "not recorded" else country_name(value)
+
+    regions = sorted({region(cat.value) for _, c in pairs for cat in c.country})
+
+    def count(column, categories, wanted: str, key=lambda v: v) -> str:
+        return str(
+            sum(len(cat.subject_ids) for cat in categories(column) if key(cat.value) == wanted)
+        )
+
+    def continuous(title: str, unit: str, summary_of) -> dict[str, Any]:
+        measure = {
+            "title": title,
+            "paramType": "MEAN",
+            "dispersionType": "STANDARD_DEVIATION",
+            "unitOfMeasure": unit,
+            "denoms": [
+                {
+                    "units": "Participants",
+                    "counts": [{"groupId": g, "value": str(summary_of(c).n)} for g, c in pairs],
+                }
+            ],
+            "classes": [
+                {
+                    "categories": [
+                        {
+                            "measurements": [
+                                {
+                                    "groupId": g,
+                                    "value": _fmt(summary_of(c).mean),
+                                    "spread": _fmt(summary_of(c).sd),
+                                }
+                                for g, c in pairs
+                            ]
+                        }
+                    ]
+                }
+            ],
         }
-
-    def counting(pred) -> list[dict[str, str]]:
-        return [
-            {"groupId": gid, "value": str(sum(1 for p in ps if pred(p)))}
-            for gid, (_, ps) in zip(ids, columns, strict=True)
-        ]
+        return measure
 
     return {
         "populationDescription": "Participants who received the cell product.",
-        "groups": [{"id": gid, "title": t} for gid, (t, _) in zip(ids, columns, strict=True)],
-        "denoms": [{"units": "Participants", "counts": counting(lambda p: True)}],
-        "measures": [
+        "groups": [{"id": g, "title": t} for g, (t, _) in zip(ids, columns, strict=True)],
+        "denoms": [
             {
-                "title": "Age, Continuous",
-                "paramType": "MEAN",
-                "dispersionType": "STANDARD_DEVIATION",
-                "unitOfMeasure": "years",
-                "classes": [
-                    {
-                        "categories": [
-                            {
-                                "measurements": [
-                                    {"groupId": gid, **ages(ps)}
-                                    for gid, (_, ps) in zip(ids, columns, strict=True)
-                                ]
-                            }
-                        ]
-                    }
-                ],
-            },
+                "units": "Participants",
+                "counts": [{"groupId": g, "value": str(c.group.at_risk)} for g, c in pairs],
+            }
+        ],
+        "measures": [
+            continuous("Age, Continuous", "years", lambda c: c.age.summary),
             {
                 "title": "Sex: Female, Male",
                 "paramType": "COUNT_OF_PARTICIPANTS",
@@ -160,7 +175,13 @@ def baseline_characteristics(dataset: TrialDataset) -> dict[str, Any]:
                 "classes": [
                     {
                         "categories": [
-                            {"title": title, "measurements": counting(lambda p, s=sex: p.sex == s)}
+                            {
+                                "title": title,
+                                "measurements": [
+                                    {"groupId": g, "value": count(c, lambda c: c.sex, sex)}
+                                    for g, c in pairs
+                                ],
+                            }
                             for sex, title in (("female", "Female"), ("male", "Male"))
                         ]
                     }
@@ -174,12 +195,23 @@ def baseline_characteristics(dataset: TrialDataset) -> dict[str, Any]:
                     {
                         "title": name,
                         "categories": [
-                            {"measurements": counting(lambda p, n=name: region[p.subject_id] == n)}
+                            {
+                                "measurements": [
+                                    {
+                                        "groupId": g,
+                                        "value": count(c, lambda c: c.country, name, region),
+                                    }
+                                    for g, c in pairs
+                                ]
+                            }
                         ],
                     }
-                    for name in sorted(set(region.values()))
+                    for name in regions
                 ],
             },
+            continuous(
+                "MELD Score at Baseline", "score on a scale", lambda c: c.score("meld").summary
+            ),
         ],
     }
 
