@@ -261,3 +261,17 @@ def test_ietest_is_cut_at_200_characters_after_the_ascii_form():
     test = build_sdtm(data, treatment=TREATMENT)["IE"].records()[0]["IETEST"]
     assert len(test) <= 200 and test.isascii()
     assert test.startswith("Temperature +/- 1 degC Temperature")
+
+
+def test_times_are_written_in_utc():
+    from datetime import datetime, timedelta, timezone
+
+    hanoi = timezone(timedelta(hours=7))
+    data = fixed_dataset()
+    start = datetime(2026, 1, 10, 6, 0, tzinfo=hanoi)  # 2026-01-09 23:00 UTC
+    dose = replace(data.doses[0], started_at=start, ended_at=start + timedelta(hours=2))
+    data = replace(data, doses=(dose, *data.doses[1:]))
+    dm = build_sdtm(data, treatment=TREATMENT)["DM"].records()[0]
+    assert (dm["RFSTDTC"], dm["RFXENDTC"]) == ("2026-01-09T23:00", "2026-01-10T01:00")
+    ex = build_sdtm(data, treatment=TREATMENT)["EX"].records()[0]
+    assert (ex["EXSTDY"], ex["EXENDY"]) == (1, 2)  # day 1 is the UTC date of the infusion

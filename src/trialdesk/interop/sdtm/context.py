@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from trialdesk.analysis.dataset import Dose, TrialDataset
+from trialdesk.interop.sdtm.model import utc_date
 from trialdesk.protocol.schedule import study_day
 
 
@@ -40,7 +41,7 @@ class Context:
     def reference_start(self, subject_id: str) -> date | None:
         """RFSTDTC: the date of the first infusion of the cell product (day 1)."""
         dose = self.first_dose.get(subject_id)
-        return None if dose is None else dose.started_at.date()
+        return None if dose is None else utc_date(dose.started_at)
 
     def day(self, subject_id: str, on: date | None) -> int | None:
         """--DY: day 1 is the reference start date, the day before is -1, there is no day 0

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import unicodedata
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 CHAR, NUM = "Char", "Num"
@@ -81,7 +81,12 @@ def iso_date(value: date | None) -> str | None:
 
 def iso_datetime(value: datetime | None) -> str | None:
     """ISO 8601 date and time to the minute, in UTC (trialdesk stores UTC)."""
-    return None if value is None else value.strftime("%Y-%m-%dT%H:%M")
+    return None if value is None else value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M")
+
+
+def utc_date(value: datetime) -> date:
+    """The UTC calendar date of a timezone-aware datetime."""
+    return value.astimezone(UTC).date()
 
 
 #: Symbols common in protocol and clinical text, written out in ASCII (what NFKD leaves).

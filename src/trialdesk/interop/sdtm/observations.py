@@ -19,6 +19,7 @@ from trialdesk.interop.sdtm.model import (
     none_last,
     number,
     text,
+    utc_date,
 )
 
 EX_VARIABLES = (
@@ -71,8 +72,8 @@ def ex(ctx: Context, treatment: str) -> Domain:
                 "EXVAMTU": "mL",
                 "EXSTDTC": iso_datetime(d.started_at),
                 "EXENDTC": iso_datetime(d.ended_at),
-                "EXSTDY": ctx.day(d.subject_id, d.started_at.date()),
-                "EXENDY": ctx.day(d.subject_id, d.ended_at.date()),
+                "EXSTDY": ctx.day(d.subject_id, utc_date(d.started_at)),
+                "EXENDY": ctx.day(d.subject_id, utc_date(d.ended_at)),
             }
         )
     return build(
@@ -125,7 +126,7 @@ def ae_action(ctx: Context, ae) -> str:
             f"adverse event {ae.term!r} of {ae.subject_id}", f"action {ae.action_taken!r}"
         )
     last = ctx.last_dose.get(ae.subject_id)
-    if last is None or ae.onset_date > last.ended_at.date():
+    if last is None or ae.onset_date > utc_date(last.ended_at):
         return ct.ACN_NOT_APPLICABLE
     return ct.ACN_NOT_CHANGED
 

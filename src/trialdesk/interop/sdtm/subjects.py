@@ -21,6 +21,7 @@ from trialdesk.interop.sdtm.model import (
     iso_datetime,
     none_last,
     text,
+    utc_date,
 )
 
 DM_VARIABLES = (
@@ -175,7 +176,7 @@ def ds(ctx: Context) -> Domain:
                     ct.DS_CONSENT,
                     ct.DSCAT_MILESTONE,
                     iso_datetime(p.consented_at),
-                    p.consented_at.date(),
+                    utc_date(p.consented_at),
                 )
             )
         if p.status == "screen_failed":
