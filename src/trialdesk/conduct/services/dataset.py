@@ -128,6 +128,8 @@ def load_dataset(
 ) -> TrialDataset:
     """The study's data at ``data_cut`` (default: now, UTC), all sites or ``sites`` only
     (participants and their records; the committee's decisions are the study's, whole)."""
+    if data_cut is not None and (data_cut.tzinfo is None or data_cut.utcoffset() is None):
+        raise ValueError(f"data_cut {data_cut!r}: give a timezone-aware datetime (UTC)")
     cut = (data_cut or timezone.now()).astimezone(UTC)
     cut_day = cut.date()
     plan = conduct_plan(study)
