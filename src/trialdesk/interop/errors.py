@@ -35,3 +35,23 @@ class SourceError(RecordError):
 
     def __reduce__(self):
         return (type(self), (self.source, self.message))
+
+
+class ExportError(ValueError):
+    """Data that cannot be exported as asked (an analyte without a CDISC test code, a value
+    over an XPT v5 limit, an output folder that cannot be written).
+
+    ``place`` names where (``"LB row 3, LBTESTCD"``, ``"analyte 'hbv_dna'"``, the folder)
+    and ``message`` what is wrong. ``str(error)`` is ``"<place>: <message>"``.
+    """
+
+    def __init__(self, place: str, message: str) -> None:
+        self.place = place
+        self.message = message
+        super().__init__(str(self))
+
+    def __str__(self) -> str:
+        return f"{self.place}: {self.message}"
+
+    def __reduce__(self):
+        return (type(self), (self.place, self.message))
