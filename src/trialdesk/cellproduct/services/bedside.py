@@ -1,0 +1,133 @@
+"""The bedside check before an infusion, and the infusion it allows.
+
+The scanned or keyed unit id is checked by ``trialdesk.product.bedside.bedside_check``
+(check character, this participant, lot released, not expired, not used); every check is
+kept (``BedsideCheck``), a refusal too, with its reasons. On success the infusion is recorded
+through conduct's dosing service and the unit is linked to the dosing record."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from trialdesk.cellproduct.errors import CellProductError
+from trialdesk.cellproduct.models import BedsideCheck, DoseUnit
+from trialdesk.cellproduct.services.common import limit_named, plan_for, require
+from trialdesk.cellproduct.services.records import THAW_TO_INFUSION
+from trialdesk.conduct.models import Participant, write
+from trialdesk.conduct.services.access import require_member
+from trialdesk.conduct.services.dosing import record_dose
+
+
+def find_unit(scanned: str) -> DoseUnit | None:
+    """The unit a scanned or keyed id names (any form the core parses), or None."""
+    from trialdesk.product.identifiers import DoseUnitId, IdentifierError
+
+    try:
+        keyed = DoseUnitId.parse(scanned).keyed
+    except IdentifierError:
+        return None
+    return (
+        DoseUnit.objects.select_related("lot__collection", "participant", "dosing_record")
+        .filter(unit_id=keyed)
+        .first()
+    )
+
+
+def unit_facts(unit: DoseUnit | None, scanned: str) -> Any:
+    from trialdesk.product.bedside import UnitFacts
+
+    if unit is None:
+        return UnitFacts(
+            scanned=scanned, participant_id=None, released=False, expires_at=None, infused=False
+        )
+    return UnitFacts(
+        scanned=scanned,
+        participant_id=unit.participant.participant_id,
+        released=hasattr(unit.lot, "release"),
+        expires_at=unit.expires_at,
+        infused=unit.dosing_record_id is not None,
+    )
+
+
+def check_unit(
+    participant: Participant, scanned: str, by: Any, *, now: datetime | None = None
+) -> BedsideCheck:
+    """Check ``scanned`` for ``participant`` and keep the result (accepted or refused)."""
+    from trialdesk.product.bedside import bedside_check
+
+    require(by, "bedside_check", "check a dose unit at the bedside")
+    require_member(by, participant.site)
+    now = now or timezone.now()
+    scanned = (scanned or "").strip()[:80]
+    unit = find_unit(scanned)
+    result = bedside_check(unit_facts(unit, scanned), participant.participant_id, now)
+    reasons = list(result.reasons)
+    if result.ok and unit is not None and unit.participant_id == participant.pk:
+        thawed = [c.thawed_at for c in unit.lot.cryo.all() if c.thawed_at]
+        limit = limit_named(plan_for(participant.study), THAW_TO_INFUSION)
+        if thawed and limit is not None:
+            from trialdesk.product.timelimits import check_time_limit
+
+            tc = check_time_limit(limit, max(thawed), now)
+            if not tc.ok and tc.on_breach == "block":
+                reasons.append(tc.message)
+    ok = bool(result.ok) and len(reasons) == len(result.reasons)
+    return write(
+        BedsideCheck(
+            participant=participant,
+            scanned=scanned,
+            unit=unit if unit is not None and unit.participant_id == participant.pk else None,
+            ok=ok,
+            reasons="\n".join(reasons),
+            checked_at=now,
+        ),
+        by,
+    )
+
+
+def infuse(
+    participant: Participant,
+    scanned: str,
+    by: Any,
+    *,
+    started_at: datetime,
+    ended_at: datetime,
+    route: str,
+    body_weight_kg: Decimal | None = None,
+    premedication: str = "",
+    infusion_reactions: str = "",
+) -> DoseUnit:
+    """Check the unit at the bedside and, when accepted, record the infusion (conduct's
+    ``record_dose``) and link the unit to it. A refusal is kept and raised with its reasons."""
+    check = check_unit(participant, scanned, by, now=started_at)
+    if not check.ok:
+        raise CellProductError(
+            f"unit {check.scanned or '(nothing scanned)'} refused for {participant}: "
+            + "; ".join(check.reasons.splitlines()),
+            field="scanned",
+        )
+    unit = check.unit
+    with transaction.atomic():
+        unit = DoseUnit.objects.select_for_update().get(pk=unit.pk)
+        if unit.dosing_record_id is not None:
+            raise CellProductError(f"unit {unit} has already been infused", field="scanned")
+        dosing = record_dose(
+            participant,
+            by,
+            product_lot=unit.unit_id,
+            cells=unit.cells,
+            started_at=started_at,
+            ended_at=ended_at,
+            route=route,
+            volume_ml=unit.volume_ml,
+            body_weight_kg=body_weight_kg if body_weight_kg is not None else unit.body_weight_kg,
+            premedication=premedication,
+            infusion_reactions=infusion_reactions,
+        )
+        unit.dosing_record = dosing
+        return write(unit, by, f"infused (dosing record {dosing.pk})")

@@ -1,0 +1,4 @@
+"""URLs of the cell-product pages, mounted at /cellproduct/."""
+
+app_name = "cellproduct"
+urlpatterns: list = []
