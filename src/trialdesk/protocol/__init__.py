@@ -2,11 +2,18 @@
 
 ``load_protocol("NCT05227846").conduct`` is the trial's :class:`ConductPlan` (dose levels,
 escalation and DLT definition, visits); :func:`visit_calendar` / :func:`window_status` place
-visits on a participant's calendar, :func:`evaluate_dlt` applies the DLT definition.
+visits on a participant's calendar, :func:`evaluate_dlt` applies the DLT definition;
+``.cell_product`` is the :class:`CellProductPlan` (product code, time limits, release spec).
 
 Pure core: no Django. See docs/protocol-format.md.
 """
 
+from trialdesk.protocol.cellproduct import (
+    CellProductPlan,
+    ReleaseSpec,
+    SpecItem,
+    TimeLimit,
+)
 from trialdesk.protocol.conduct import (
     ASSESSMENTS,
     RELATEDNESS,
@@ -46,6 +53,7 @@ __all__ = [
     "ASSESSMENTS",
     "ATTRIBUTIONS",
     "AdverseEventFacts",
+    "CellProductPlan",
     "ConductPlan",
     "Criterion",
     "CriterionOutcome",
@@ -56,8 +64,11 @@ __all__ = [
     "Protocol",
     "ProtocolError",
     "RELATEDNESS",
+    "ReleaseSpec",
     "RuleError",
     "ScheduledVisit",
+    "SpecItem",
+    "TimeLimit",
     "VisitDefinition",
     "WINDOW_STATUSES",
     "WindowStatus",

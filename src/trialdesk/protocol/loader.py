@@ -22,6 +22,8 @@ from typing import Any
 
 import yaml
 
+from trialdesk.protocol.cellproduct import CellProductPlan
+from trialdesk.protocol.cellproduct_loader import parse_cell_product
 from trialdesk.protocol.conduct import ConductPlan
 from trialdesk.protocol.conduct_loader import parse_conduct
 from trialdesk.protocol.rules import Node, RuleError, parse_rule
@@ -83,6 +85,7 @@ class Protocol:
     path: Path | None = None
     version: int = 1
     conduct: ConductPlan | None = None  # None only for a file without the conduct section
+    cell_product: CellProductPlan | None = None  # None for a file without cell_product
 
     @property
     def inclusion(self) -> tuple[Criterion, ...]:
@@ -243,6 +246,9 @@ def _load(source: str | Path | dict[str, Any], *, name: str | None = None) -> Pr
             f"{where}: trial.nct_id {trial['nct_id']} does not match the folder {path.parent.name}"
         )
     conduct = parse_conduct(data["conduct"], where) if "conduct" in data else None
+    cell_product = None
+    if "cell_product" in data:
+        cell_product = parse_cell_product(data["cell_product"], where, conduct)
     return Protocol(
         nct_id=trial["nct_id"],
         title=trial["title"],
@@ -254,6 +260,7 @@ def _load(source: str | Path | dict[str, Any], *, name: str | None = None) -> Pr
         path=path,
         version=int(data["version"]),
         conduct=conduct,
+        cell_product=cell_product,
     )
 
 
