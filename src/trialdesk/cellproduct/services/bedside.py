@@ -16,8 +16,7 @@ from django.utils import timezone
 
 from trialdesk.cellproduct.errors import CellProductError
 from trialdesk.cellproduct.models import BedsideCheck, DoseUnit
-from trialdesk.cellproduct.services.common import limit_named, plan_for, require
-from trialdesk.cellproduct.services.records import THAW_TO_INFUSION
+from trialdesk.cellproduct.services.common import limit_between, plan_for, require
 from trialdesk.conduct.models import Participant, write
 from trialdesk.conduct.services.access import require_member
 from trialdesk.conduct.services.dosing import record_dose
@@ -69,7 +68,7 @@ def check_unit(
     reasons = list(result.reasons)
     if result.ok and unit is not None and unit.participant_id == participant.pk:
         thawed = [c.thawed_at for c in unit.lot.cryo.all() if c.thawed_at]
-        limit = limit_named(plan_for(participant.study), THAW_TO_INFUSION)
+        limit = limit_between(plan_for(participant.study), "thaw", "infusion_start")
         if thawed and limit is not None:
             from trialdesk.product.timelimits import check_time_limit
 

@@ -33,9 +33,8 @@ def plan_for(study: Study) -> Any:
     return plan
 
 
-def limit_named(plan: Any, name: str) -> Any:
-    """The plan's time limit ``name`` (None: the protocol sets none)."""
-    for limit in plan.time_limits:
-        if limit.name == name:
-            return limit
-    return None
+def limit_between(plan: Any, start: str, end: str) -> Any:
+    """The plan's time limit from event ``start`` to ``end`` (None: the protocol sets none;
+    the events are ``trialdesk.protocol.cellproduct.EVENTS``)."""
+    found = plan.limits_between(start, end)
+    return found[0] if found else None

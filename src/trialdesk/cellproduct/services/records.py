@@ -25,13 +25,9 @@ from trialdesk.cellproduct.models import (
     ProductLot,
     Receipt,
 )
-from trialdesk.cellproduct.services.common import limit_named, plan_for, require, require_site
+from trialdesk.cellproduct.services.common import limit_between, plan_for, require, require_site
 from trialdesk.conduct.models import Site, Study, write
 
-#: The protocol's time limit from delivery to the start of processing (cell_product.time_limits).
-DELIVERY_TO_PROCESSING = "delivery_to_processing"
-#: The protocol's time limit from thaw to infusion, where a product is frozen.
-THAW_TO_INFUSION = "thaw_to_infusion"
 
 _CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
@@ -234,7 +230,7 @@ def record_step(
     first = lot.processing_started_at is None
     check = None
     if first:
-        limit = limit_named(plan_for(collection.donor.study), DELIVERY_TO_PROCESSING)
+        limit = limit_between(plan_for(collection.donor.study), "delivery", "processing_start")
         if limit is not None:
             check = check_time_limit(limit, collection.delivered_at, started_at)
             if not check.ok and check.on_breach == "block":
@@ -262,7 +258,7 @@ def record_step(
                     ProductDeviation(
                         lot=lot,
                         collection=collection,
-                        limit=DELIVERY_TO_PROCESSING,
+                        limit=limit.id,
                         description=check.message[:400],
                     ),
                     by,

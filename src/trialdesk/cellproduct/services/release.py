@@ -50,7 +50,7 @@ def record_release_test(
     if tested_at > timezone.now():
         raise CellProductError("tested at is in the future", field="tested_at")
     plan = plan_for(lot.collection.donor.study)
-    names = [item.name for item in plan.release.items]
+    names = plan.release.test_names
     if name not in names:
         raise CellProductError(
             f"{name!r} is not in the release specification ({', '.join(names)})", field="name"

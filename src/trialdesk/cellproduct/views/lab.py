@@ -146,7 +146,7 @@ def lot(request: HttpRequest, pk: int) -> HttpResponse:
         bound[name] = form_cls(post if which == name else None, prefix=name)
     try:
         plan = plan_for(study)
-        names = [item.name for item in plan.release.items]
+        names = list(plan.release.test_names)
         plan_error = ""
     except ConductError as exc:
         plan, names, plan_error = None, [], str(exc)
@@ -155,7 +155,9 @@ def lot(request: HttpRequest, pk: int) -> HttpResponse:
     participants = Participant.objects.visible_to(user).filter(
         study=study, status=Participant.ENROLLED
     )
-    dose_form = f.DoseForm(post if which == "dose" else None, prefix="dose", participants=participants)
+    dose_form = f.DoseForm(
+        post if which == "dose" else None, prefix="dose", participants=participants
+    )
     done = None
     if which in _LOT_FORMS:
         _, service, message = _LOT_FORMS[which]
