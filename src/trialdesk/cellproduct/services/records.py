@@ -28,7 +28,6 @@ from trialdesk.cellproduct.models import (
 from trialdesk.cellproduct.services.common import limit_between, plan_for, require, require_site
 from trialdesk.conduct.models import Site, Study, write
 
-
 _CODE_ALPHABET = "0123456789ABCDEFGHJKLMNPQRSTUVWXYZ"
 
 
