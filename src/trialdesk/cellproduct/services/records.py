@@ -141,6 +141,11 @@ def record_collection(
     except IdentifierError as exc:
         raise CellProductError(str(exc), field="din") from None
     _not_future(delivered_at, "delivered_at")
+    same = Collection.objects.filter(
+        din_facility=parsed.facility, din_year=parsed.year, din_sequence=parsed.sequence
+    )
+    if same.exists():
+        raise CellProductError(f"donation id {parsed.keyed} is already recorded", field="din")
     try:
         with transaction.atomic():
             return write(
