@@ -12,7 +12,6 @@ import pytest
 import yaml
 from django.apps import apps as django_apps
 from django.utils import timezone
-
 from tests.conduct.conftest import PASSWORD, setup, setup_roles  # noqa: F401
 from tests.conftest import REPO
 
@@ -29,7 +28,7 @@ def _protocols(monkeypatch, settings):
 
 
 @pytest.fixture
-def cell_setup(setup):
+def cell_setup(setup):  # noqa: F811 (conduct's fixture)
     """conduct's setup plus the cell-product permissions of each role."""
     from trialdesk.cellproduct.roles import sync_roles
 
