@@ -12,11 +12,28 @@ from trialdesk.product.identifiers import (
     IdentifierError,
     check_character,
 )
+from trialdesk.product.release import (
+    ItemVerdict,
+    ReleaseError,
+    ReleaseVerdict,
+    endotoxin_per_kg,
+    evaluate_release,
+)
+from trialdesk.product.timelimits import TimeCheck, TimeLimitError, check_time_limit, expiry
 
 __all__ = [
     "ChainOfIdentityId",
     "DonationId",
     "DoseUnitId",
     "IdentifierError",
+    "ItemVerdict",
+    "ReleaseError",
+    "ReleaseVerdict",
+    "TimeCheck",
+    "TimeLimitError",
     "check_character",
+    "check_time_limit",
+    "endotoxin_per_kg",
+    "evaluate_release",
+    "expiry",
 ]
