@@ -144,7 +144,7 @@ class ReleaseTest(ClinicalRecord):
     unit = models.CharField(max_length=30, blank=True, default="")
     method = models.CharField(max_length=120, blank=True, default="")
     tested_at = models.DateTimeField()
-    passed = models.BooleanField(null=True)
+    passed = models.BooleanField(null=True, blank=True)
     reason = models.CharField(max_length=300, blank=True, default="")
     recorded_at = models.DateTimeField(default=timezone.now)
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from trialdesk.cellproduct.errors import CellProductError
 from trialdesk.cellproduct.models import ChainOfIdentity, DoseUnit, ProductLot
 from trialdesk.cellproduct.services.common import plan_for, require, require_site
+from trialdesk.cellproduct.services.release import lot_verdict
 from trialdesk.conduct.models import Participant, write
 from trialdesk.conduct.services.enrolment import conduct_plan
 
@@ -63,12 +64,25 @@ def prepare_dose(
         raise CellProductError(f"lot {lot} is not released: no dose unit from it", field="lot")
     if prepared_at < lot.release.signed_at:
         raise CellProductError("prepared before the lot was released", field="prepared_at")
+    if body_weight_kg is None:
+        raise CellProductError(
+            "enter the participant's body weight: the dose's endotoxin per kg is checked "
+            "against the release specification",
+            field="body_weight_kg",
+        )
     plan = plan_for(participant.study)
     level = conduct_plan(participant.study).dose_level(participant.slot.cohort.dose_level)
     try:
         dose = plan_dose(lot.viable_cells_per_ml, level, body_weight_kg, plan.volume_ml)
     except ValueError as exc:
         raise CellProductError(str(exc), field="body_weight_kg") from None
+    verdict = lot_verdict(lot, volume_ml=Decimal(str(dose.volume_ml)), weight_kg=body_weight_kg)
+    if not verdict.dose_passed:
+        raise CellProductError(
+            f"this dose of lot {lot} for {participant} fails the release specification: "
+            + "; ".join(verdict.reasons),
+            field="body_weight_kg",
+        )
     drawn = Decimal(dose.cells) / Decimal(lot.viable_cells_per_ml)
     used = sum(
         (Decimal(u.cells) / Decimal(lot.viable_cells_per_ml) for u in lot.units.all()), Decimal(0)

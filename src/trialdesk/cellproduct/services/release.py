@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -18,17 +19,25 @@ from trialdesk.conduct.models import write
 from trialdesk.conduct.services.signing import check_signer, printed_name
 
 
-def lot_results(lot: ProductLot) -> dict[str, Any]:
-    """The lot's results as the core reads them: name -> (value, unit)."""
-    return {t.name: (t.value, t.unit) for t in lot.tests.all()}
+def lot_results(lot: ProductLot) -> dict[str, str]:
+    """The lot's results as the core reads them: test name -> ``"97.2 %"`` or ``"no growth"``."""
+    return {t.name: f"{t.value} {t.unit}".strip() for t in lot.tests.all()}
 
 
-def lot_verdict(lot: ProductLot) -> Any:
-    """The core's verdict on the lot's results (``ReleaseVerdict``, every item's reason)."""
-    from trialdesk.product.release import evaluate_release
+def lot_verdict(
+    lot: ProductLot, *, volume_ml: Decimal | None = None, weight_kg: Decimal | None = None
+) -> Any:
+    """The core's verdict on the lot's results (``ReleaseVerdict``, every item's reason);
+    with a dose's volume and the participant's weight, the per-kg items too."""
+    from trialdesk.product.release import ReleaseError, evaluate_release
 
     plan = plan_for(lot.collection.donor.study)
-    return evaluate_release(plan.release, lot_results(lot))
+    try:
+        return evaluate_release(
+            plan.release, lot_results(lot), volume_ml=volume_ml, weight_kg=weight_kg
+        )
+    except ReleaseError as exc:
+        raise CellProductError(str(exc), field="value") from None
 
 
 def record_release_test(
@@ -71,12 +80,12 @@ def record_release_test(
         write(test, by, reason)
         verdict = lot_verdict(lot)
         for item in verdict.items:
-            stored = lot.tests.filter(name=item.name).first()
-            if stored is None:
+            if item.per_dose:
                 continue
-            if (stored.passed, stored.reason) != (item.passed, item.reason[:300]):
-                stored.passed, stored.reason = item.passed, item.reason[:300]
-                write(stored, by, "verdict computed by the release specification")
+            for stored in lot.tests.filter(name__in=plan.release.item(item.name).tests):
+                if (stored.passed, stored.reason) != (item.passed, item.reason[:300]):
+                    stored.passed, stored.reason = item.passed, item.reason[:300]
+                    write(stored, by, "verdict computed by the release specification")
     test.refresh_from_db()
     return test
 
