@@ -5,6 +5,7 @@ The Django app ``trialdesk.cellproduct`` stores the records and calls these. See
 docs/cellproduct.md.
 """
 
+from trialdesk.product.dose import DoseError, DosePlan, plan_dose
 from trialdesk.product.identifiers import (
     ChainOfIdentityId,
     DonationId,
@@ -24,6 +25,8 @@ from trialdesk.product.timelimits import TimeCheck, TimeLimitError, check_time_l
 __all__ = [
     "ChainOfIdentityId",
     "DonationId",
+    "DoseError",
+    "DosePlan",
     "DoseUnitId",
     "IdentifierError",
     "ItemVerdict",
@@ -36,4 +39,5 @@ __all__ = [
     "endotoxin_per_kg",
     "evaluate_release",
     "expiry",
+    "plan_dose",
 ]
