@@ -44,6 +44,9 @@ class DoseUnit(ClinicalRecord):
     dose_level = models.CharField(max_length=16)
     cells = models.BigIntegerField()
     volume_ml = models.DecimalField(max_digits=6, decimal_places=1)
+    lot_volume_ml = models.DecimalField(
+        max_digits=7, decimal_places=2, help_text="Lot suspension drawn (made up with diluent)"
+    )
     cells_per_ml = models.BigIntegerField()
     body_weight_kg = models.DecimalField(max_digits=5, decimal_places=1, null=True, blank=True)
     prepared_at = models.DateTimeField()

@@ -13,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from trialdesk.cellproduct.errors import CellProductError
-from trialdesk.cellproduct.models import ChainOfIdentity, DoseUnit, ProductLot
+from trialdesk.cellproduct.models import ChainOfIdentity, Collection, DoseUnit, ProductLot
 from trialdesk.cellproduct.services.common import plan_for, require, require_site
 from trialdesk.cellproduct.services.release import lot_verdict
 from trialdesk.conduct.models import Participant, write
@@ -42,7 +42,7 @@ def prepare_dose(
     body_weight_kg: Decimal | None = None,
 ) -> DoseUnit:
     """One dose unit of ``lot`` for ``participant``'s assigned dose."""
-    from trialdesk.product.dose import plan_dose
+    from trialdesk.product.dose import DoseError, plan_dose
     from trialdesk.product.identifiers import DoseUnitId
     from trialdesk.product.timelimits import expiry
 
@@ -70,29 +70,31 @@ def prepare_dose(
             "against the release specification",
             field="body_weight_kg",
         )
-    plan = plan_for(participant.study)
-    level = conduct_plan(participant.study).dose_level(participant.slot.cohort.dose_level)
-    try:
-        dose = plan_dose(lot.viable_cells_per_ml, level, body_weight_kg, plan.volume_ml)
-    except ValueError as exc:
-        raise CellProductError(str(exc), field="body_weight_kg") from None
-    verdict = lot_verdict(lot, volume_ml=Decimal(str(dose.volume_ml)), weight_kg=body_weight_kg)
-    if not verdict.dose_passed:
-        raise CellProductError(
-            f"this dose of lot {lot} for {participant} fails the release specification: "
-            + "; ".join(verdict.reasons),
-            field="body_weight_kg",
-        )
-    drawn = Decimal(dose.cells) / Decimal(lot.viable_cells_per_ml)
-    used = sum(
-        (Decimal(u.cells) / Decimal(lot.viable_cells_per_ml) for u in lot.units.all()), Decimal(0)
-    )
-    if lot.volume_ml is not None and used + drawn > lot.volume_ml:
-        raise CellProductError(
-            f"lot {lot} has {lot.volume_ml - used:.1f} ml left; this dose needs {drawn:.1f} ml",
-            field="lot",
-        )
     with transaction.atomic():
+        # One preparation at a time per donation: the lot's volume and the donation's
+        # division codes are counted under the lock.
+        Collection.objects.select_for_update().get(pk=collection.pk)
+        plan = plan_for(participant.study)
+        level = conduct_plan(participant.study).dose_level(participant.slot.cohort.dose_level)
+        used = sum((u.lot_volume_ml for u in lot.units.all()), Decimal(0))
+        available = None if lot.volume_ml is None else lot.volume_ml - used
+        try:
+            dose = plan_dose(
+                f"{lot.viable_cells_per_ml} /mL",
+                level,
+                body_weight_kg,
+                plan.volume_ml,
+                lot_available_ml=available,
+            )
+        except DoseError as exc:
+            raise CellProductError(str(exc), field="body_weight_kg") from None
+        verdict = lot_verdict(lot, volume_ml=dose.volume_ml, weight_kg=body_weight_kg)
+        if not verdict.dose_passed:
+            raise CellProductError(
+                f"this dose of lot {lot} for {participant} fails the release specification: "
+                + "; ".join(verdict.reasons),
+                field="body_weight_kg",
+            )
         taken = set(
             DoseUnit.objects.filter(lot__collection=collection).values_list("division", flat=True)
         )
@@ -109,7 +111,8 @@ def prepare_dose(
                 unit_id=unit_id.keyed,
                 dose_level=level.id,
                 cells=dose.cells,
-                volume_ml=Decimal(str(dose.volume_ml)),
+                volume_ml=dose.volume_ml,
+                lot_volume_ml=dose.lot_volume_ml,
                 cells_per_ml=int(dose.concentration),
                 body_weight_kg=body_weight_kg,
                 prepared_at=prepared_at,
