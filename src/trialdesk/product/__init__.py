@@ -13,6 +13,7 @@ from trialdesk.product.identifiers import (
     IdentifierError,
     check_character,
 )
+from trialdesk.product.labels import LabelData, LabelError, render_label_pdf
 from trialdesk.product.release import (
     ItemVerdict,
     ReleaseError,
@@ -30,6 +31,8 @@ __all__ = [
     "DoseUnitId",
     "IdentifierError",
     "ItemVerdict",
+    "LabelData",
+    "LabelError",
     "ReleaseError",
     "ReleaseVerdict",
     "TimeCheck",
@@ -40,4 +43,5 @@ __all__ = [
     "evaluate_release",
     "expiry",
     "plan_dose",
+    "render_label_pdf",
 ]

@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from stdnum.iso7064 import mod_37_2
 
@@ -80,7 +80,8 @@ def _clean(text: str, what: str) -> str:
 class DonationId:
     """An ISBT 128 Donation Identification Number (ST-001 Data Structure 001).
 
-    The three parts are stored separately; ``flags`` are the two flag digits when used.
+    The three parts are stored separately; ``flags`` are the two flag digits when used
+    (they do not take part in equality: the same donation scanned or keyed is one donation).
 
     >>> din = DonationId("G1234", "98", "654321")
     >>> din.check_character, din.keyed, din.display
@@ -90,7 +91,7 @@ class DonationId:
     facility: str
     year: str
     sequence: str
-    flags: str | None = None
+    flags: str | None = field(default=None, compare=False)  # not part of the identity
 
     def __post_init__(self) -> None:
         fin, year, seq = self.facility, self.year, self.sequence
