@@ -15,73 +15,91 @@ from django.db import transaction
 from django.utils import timezone
 
 from trialdesk.cellproduct.errors import CellProductError
-from trialdesk.cellproduct.models import BedsideCheck, DoseUnit
+from trialdesk.cellproduct.models import BedsideCheck, ChainOfIdentity, DoseUnit
 from trialdesk.cellproduct.services.common import limit_between, plan_for, require
 from trialdesk.conduct.models import Participant, write
 from trialdesk.conduct.services.access import require_member
 from trialdesk.conduct.services.dosing import record_dose
 
 
-def find_unit(scanned: str) -> DoseUnit | None:
-    """The unit a scanned or keyed id names (any form the core parses), or None."""
-    from trialdesk.product.identifiers import DoseUnitId, IdentifierError
+def find_unit(scanned: str) -> tuple[DoseUnit | None, str]:
+    """The unit a scan names (a dose unit id keyed or displayed, or the label's Data Matrix
+    text: ``trialdesk.product.bedside.read_scanned``), or None and why not."""
+    from trialdesk.product.bedside import read_scanned
+    from trialdesk.product.identifiers import IdentifierError
 
     try:
-        keyed = DoseUnitId.parse(scanned).keyed
-    except IdentifierError:
-        return None
-    return (
-        DoseUnit.objects.select_related("lot__collection", "participant", "dosing_record")
-        .filter(unit_id=keyed)
+        label = read_scanned(scanned)
+    except IdentifierError as exc:
+        return None, f"The scanned id was not accepted: {exc}. Scan again or type the id."
+    unit = (
+        DoseUnit.objects.select_related(
+            "lot__collection", "lot__release", "participant", "chain", "dosing_record"
+        )
+        .filter(unit_id=label.unit_id.keyed)
         .first()
     )
-
-
-def unit_facts(unit: DoseUnit | None, scanned: str) -> Any:
-    from trialdesk.product.bedside import UnitFacts
-
     if unit is None:
-        return UnitFacts(
-            scanned=scanned, participant_id=None, released=False, expires_at=None, infused=False
-        )
+        return None, f"No dose unit {label.unit_id.keyed} is recorded. Do not infuse."
+    return unit, ""
+
+
+def unit_facts(unit: DoseUnit, scanned: str) -> Any:
+    """The unit's record as the core's bedside check reads it."""
+    from trialdesk.product.bedside import UnitFacts
+    from trialdesk.product.identifiers import ChainOfIdentityId, DoseUnitId
+
     return UnitFacts(
         scanned=scanned,
-        participant_id=unit.participant.participant_id,
-        released=hasattr(unit.lot, "release"),
+        unit_id=DoseUnitId.parse(unit.unit_id),
+        participant_id=unit.participant.participant_id or "",
+        lot=unit.lot.lot_number,
+        lot_released=hasattr(unit.lot, "release"),
         expires_at=unit.expires_at,
-        infused=unit.dosing_record_id is not None,
+        infused_at=unit.dosing_record.started_at if unit.dosing_record_id else None,
+        chain_of_identity=ChainOfIdentityId.parse(unit.chain.coi),
     )
 
 
 def check_unit(
     participant: Participant, scanned: str, by: Any, *, now: datetime | None = None
 ) -> BedsideCheck:
-    """Check ``scanned`` for ``participant`` and keep the result (accepted or refused)."""
+    """Check ``scanned`` for ``participant`` (``trialdesk.product.bedside.bedside_check``)
+    and keep the result, accepted or refused, with its reasons."""
     from trialdesk.product.bedside import bedside_check
+    from trialdesk.product.identifiers import ChainOfIdentityId
 
     require(by, "bedside_check", "check a dose unit at the bedside")
     require_member(by, participant.site)
     now = now or timezone.now()
     scanned = (scanned or "").strip()[:80]
-    unit = find_unit(scanned)
-    result = bedside_check(unit_facts(unit, scanned), participant.participant_id, now)
-    reasons = list(result.reasons)
-    if result.ok and unit is not None and unit.participant_id == participant.pk:
+    unit, why_not = find_unit(scanned)
+    if unit is None:
+        reasons = [why_not]
+    else:
+        chain = ChainOfIdentity.objects.filter(participant=participant).first()
+        result = bedside_check(
+            unit_facts(unit, scanned),
+            participant.participant_id or str(participant),
+            now,
+            participant_chain=ChainOfIdentityId.parse(chain.coi) if chain else None,
+        )
+        reasons = list(result.reasons)
         thawed = [c.thawed_at for c in unit.lot.cryo.all() if c.thawed_at]
         limit = limit_between(plan_for(participant.study), "thaw", "infusion_start")
-        if thawed and limit is not None:
+        if not reasons and thawed and limit is not None:
             from trialdesk.product.timelimits import check_time_limit
 
             tc = check_time_limit(limit, max(thawed), now)
-            if not tc.ok and tc.on_breach == "block":
+            if tc.blocks:
                 reasons.append(tc.message)
-    ok = bool(result.ok) and len(reasons) == len(result.reasons)
+    mine = unit is not None and unit.participant_id == participant.pk
     return write(
         BedsideCheck(
             participant=participant,
             scanned=scanned,
-            unit=unit if unit is not None and unit.participant_id == participant.pk else None,
-            ok=ok,
+            unit=unit if mine else None,
+            ok=not reasons,
             reasons="\n".join(reasons),
             checked_at=now,
         ),

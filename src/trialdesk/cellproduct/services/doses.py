@@ -124,21 +124,23 @@ def prepare_dose(
 
 def label_data(unit: DoseUnit) -> Any:
     """What the unit's label carries (21 CFR 1271.370), as ``trialdesk.product.labels`` takes."""
+    from trialdesk.product.identifiers import ChainOfIdentityId, DoseUnitId
     from trialdesk.product.labels import LabelData
 
     plan = plan_for(unit.participant.study)
     return LabelData(
-        donation_id=unit.lot.collection.din,
-        unit_id=unit.unit_id,
-        product_code=plan.product_code,
+        unit_id=DoseUnitId.parse(unit.unit_id),
         description=plan.description,
         lot=unit.lot.lot_number,
-        participant=f"{unit.participant.participant_id} / {unit.chain.coi}",
-        dose=f"{unit.cells:.2e} cells in {unit.volume_ml} ml",
-        expires_at=unit.expires_at,
-        storage=plan.storage_temperature,
-        establishment=plan.releasing_establishment,
+        participant_id=unit.participant.participant_id,
+        chain_of_identity=ChainOfIdentityId.parse(unit.chain.coi),
+        cells=unit.cells,
+        volume_ml=unit.volume_ml,
+        expiry=unit.expires_at,
+        storage_temperature=plan.storage_temperature,
+        releasing_establishment=plan.releasing_establishment,
         warnings=tuple(plan.warnings),
+        product_code_assigned_by=plan.product_code_assigned_by,
     )
 
 

@@ -1,0 +1,151 @@
+"""End to end (issue 13): one donor -> two lots -> four dose units -> four participants, each
+infused after a bedside check; the wrong participant is refused; the trace runs both ways
+(service, command line); the audit chain covers every record and verifies."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+from click.testing import CliRunner
+from django.utils import timezone
+from tests.cellproduct.conftest import (
+    PASSWORD,
+    donor_with_collection,
+    enrolled_vinmec,
+    lab,
+    processed_lot,
+    record_results,
+)
+
+from trialdesk.cellproduct.errors import CellProductError
+from trialdesk.cellproduct.models import BedsideCheck, DoseUnit
+from trialdesk.cellproduct.services import bedside, doses, release
+from trialdesk.cellproduct.services.trace import trace
+from trialdesk.cli import main
+from trialdesk.conduct.audit import verify
+from trialdesk.conduct.models import AuditChainEntry, DosingRecord
+
+pytestmark = pytest.mark.django_db
+
+
+def nurse(s):
+    return s.users[("VINMEC", "investigator")]
+
+
+@pytest.fixture
+def chain(cell_setup):
+    """One donor, two released lots, four participants, four prepared units (two a lot)."""
+    s = cell_setup
+    people = enrolled_vinmec(s, 4)
+    donor, collection = donor_with_collection(s)
+    lots = []
+    for number in ("VM-L1", "VM-L2"):
+        lot = processed_lot(s, collection, number)
+        record_results(s, lot)
+        release.release_lot(lot, lab(s), password=PASSWORD, meaning="meets specification")
+        lot.refresh_from_db()
+        lots.append(lot)
+    weights = [Decimal(55), Decimal(60), Decimal(65), Decimal(70)]
+    units = [
+        doses.prepare_dose(lots[i // 2], p, lab(s), body_weight_kg=weights[i])
+        for i, p in enumerate(people)
+    ]
+    return s, donor, collection, lots, people, units
+
+
+def infuse(s, p, scanned, **over):
+    start = timezone.now()
+    args = dict(started_at=start, ended_at=start, route="intravenous")
+    args.update(over)
+    return bedside.infuse(p, scanned, nurse(s), **args)
+
+
+def test_one_donor_two_lots_four_doses_four_participants(chain):
+    s, donor, collection, lots, people, units = chain
+    assert [u.division for u in units] == ["A0", "B0", "C0", "D0"]
+    assert len({u.unit_id for u in units}) == 4
+    for p, u in zip(people, units, strict=True):
+        infused = infuse(s, p, u.unit_id)
+        assert infused.dosing_record.participant == p
+        assert infused.dosing_record.cells == u.cells
+        assert infused.dosing_record.product_lot == u.unit_id
+    assert DosingRecord.objects.count() == 4
+    assert BedsideCheck.objects.filter(ok=True).count() == 4
+
+    (forward,) = trace(collection.din.display)
+    assert forward.donor == donor.code
+    assert [lot.lot for lot in forward.lots] == ["VM-L1", "VM-L2"]
+    assert [len(lot.units) for lot in forward.lots] == [2, 2]
+    assert forward.participants == sorted(p.participant_id for p in people)
+    assert all(u.infused_at is not None for lot in forward.lots for u in lot.units)
+    for p in people:
+        (back,) = trace(p.participant_id)
+        assert back.donors == [donor.code]
+        assert [src.donation_id for src in back.sources] == [collection.din.keyed]
+
+    runner = CliRunner()
+    out = runner.invoke(main, ["trace", collection.din.keyed])
+    assert out.exit_code == 0, out.output
+    assert f"donor {donor.code}" in out.output
+    for p in people:
+        assert f"participant {p.participant_id}" in out.output
+    back = runner.invoke(main, ["trace", people[3].participant_id, "--json"])
+    assert back.exit_code == 0, back.output
+    (data,) = json.loads(back.output)
+    assert data["sources"][0]["donor"] == donor.code
+    assert data["sources"][0]["unit"]["lot"] == "VM-L2"
+    bad = runner.invoke(main, ["trace", "G123498654321J"])
+    assert bad.exit_code == 1 and "bad check character" in bad.output
+
+
+def test_the_wrong_participant_is_refused_at_the_bedside(chain):
+    s, _, _, _, people, units = chain
+    with pytest.raises(CellProductError, match="prepared for participant .* not for") as err:
+        infuse(s, people[1], units[0].unit_id)
+    assert err.value.field == "scanned"
+    refusal = BedsideCheck.objects.get(ok=False)
+    assert refusal.participant == people[1] and refusal.unit is None
+    assert f"prepared for participant {people[0].participant_id}" in refusal.reasons
+    assert not DosingRecord.objects.exists()
+    assert refusal.history.get().history_user == nurse(s)  # the refusal is in the audit trail
+
+
+def test_bedside_refuses_a_mistyped_id_an_expired_and_a_used_unit(chain):
+    s, _, _, _, people, units = chain
+    unit = units[0]
+    typo = unit.unit_id[:-1] + ("A" if unit.unit_id[-1] != "A" else "B")
+    with pytest.raises(CellProductError, match="check character"):
+        infuse(s, people[0], typo)
+    late = unit.expires_at + timedelta(minutes=5)
+    check = bedside.check_unit(people[0], unit.unit_id, nurse(s), now=late)
+    assert not check.ok and "expired" in check.reasons
+    infuse(s, people[0], unit.unit_id)
+    with pytest.raises(CellProductError, match="already infused"):
+        infuse(s, people[0], unit.unit_id)
+    assert DosingRecord.objects.count() == 1
+    assert BedsideCheck.objects.filter(ok=False).count() == 3
+
+
+def test_the_audit_chain_covers_the_cell_product_and_verifies(chain):
+    s, _, collection, lots, people, units = chain
+    infuse(s, people[0], units[0].unit_id)
+    tables = set(AuditChainEntry.objects.values_list("table", flat=True))
+    assert {
+        "cellproduct_historicaldonor",
+        "cellproduct_historicalcollection",
+        "cellproduct_historicalproductlot",
+        "cellproduct_historicallotrelease",
+        "cellproduct_historicaldoseunit",
+        "cellproduct_historicalbedsidecheck",
+    } <= tables
+    assert verify() == []
+    result = CliRunner().invoke(main, ["audit", "verify"])
+    assert result.exit_code == 0, result.output
+    # an edit of a cell-product history row is found
+    unit_row = DoseUnit.history.model.objects.filter(id=units[0].pk).first()
+    DoseUnit.history.model.objects.filter(history_id=unit_row.history_id).update(cells=1)
+    problems = verify()
+    assert any("cellproduct_historicaldoseunit" in p and "changed" in p for p in problems)
