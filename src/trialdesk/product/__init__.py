@@ -5,6 +5,13 @@ The Django app ``trialdesk.cellproduct`` stores the records and calls these. See
 docs/cellproduct.md.
 """
 
+from trialdesk.product.bedside import (
+    BedsideResult,
+    ScannedLabel,
+    UnitFacts,
+    bedside_check,
+    read_scanned,
+)
 from trialdesk.product.dose import DoseError, DosePlan, plan_dose
 from trialdesk.product.identifiers import (
     ChainOfIdentityId,
@@ -24,6 +31,7 @@ from trialdesk.product.release import (
 from trialdesk.product.timelimits import TimeCheck, TimeLimitError, check_time_limit, expiry
 
 __all__ = [
+    "BedsideResult",
     "ChainOfIdentityId",
     "DonationId",
     "DoseError",
@@ -35,13 +43,17 @@ __all__ = [
     "LabelError",
     "ReleaseError",
     "ReleaseVerdict",
+    "ScannedLabel",
     "TimeCheck",
     "TimeLimitError",
+    "UnitFacts",
+    "bedside_check",
     "check_character",
     "check_time_limit",
     "endotoxin_per_kg",
     "evaluate_release",
     "expiry",
     "plan_dose",
+    "read_scanned",
     "render_label_pdf",
 ]
