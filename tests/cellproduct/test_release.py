@@ -77,7 +77,13 @@ def test_the_database_refuses_a_failing_release_and_a_unit_from_an_unreleased_lo
     s = cell_setup
     record_results(s, lot, {**GOOD_RESULTS, "endotoxin": ("0.8", "EU/mL")})
     fields = dict(
-        lot=lot, verdict=[], signer=lab(s), printed_name="x", meaning="x", signed_at=timezone.now()
+        lot=lot,
+        verdict=[],
+        signer=lab(s),
+        printed_name="x",
+        meaning="x",
+        signed_at=timezone.now(),
+        released_at=timezone.now(),
     )
     with pytest.raises(IntegrityError), transaction.atomic():
         LotRelease.objects.bulk_create([LotRelease(passed=True, **fields)])

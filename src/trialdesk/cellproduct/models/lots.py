@@ -169,12 +169,20 @@ class LotRelease(ImmutableRecord):
     printed_name = models.CharField(max_length=200)
     meaning = models.CharField(max_length=300)
     signed_at = models.DateTimeField(default=timezone.now)
+    released_at = models.DateTimeField(
+        help_text="When the lot was released (the signing time, or earlier for a release "
+        "entered after the fact)"
+    )
 
     class Meta:
         constraints = [
             models.CheckConstraint(
                 condition=models.Q(passed=True), name="cellproduct_release_only_passing"
-            )
+            ),
+            models.CheckConstraint(
+                condition=models.Q(released_at__lte=models.F("signed_at")),
+                name="cellproduct_release_not_after_signature",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -17,7 +17,7 @@ from django.utils import timezone
 from trialdesk.cellproduct.errors import CellProductError
 from trialdesk.cellproduct.models import BedsideCheck, ChainOfIdentity, DoseUnit
 from trialdesk.cellproduct.services.common import limit_between, plan_for, require
-from trialdesk.conduct.models import Participant, write
+from trialdesk.conduct.models import DosingRecord, Participant, write
 from trialdesk.conduct.services.access import require_member
 from trialdesk.conduct.services.dosing import record_dose
 
@@ -148,3 +148,32 @@ def infuse(
         )
         unit.dosing_record = dosing
         return write(unit, by, f"infused (dosing record {dosing.pk})")
+
+
+def link_infusion(unit: DoseUnit, dosing: DosingRecord, by: Any) -> DoseUnit:
+    """Link a dosing record entered on conduct's dosing page (or an earlier system) to the
+    unit that was given: the same bedside check is made at the infusion's start time, and the
+    record must be this unit's participant's, with this unit's cells and volume."""
+    if dosing.participant_id != unit.participant_id:
+        raise CellProductError(
+            f"dosing record {dosing.pk} is {dosing.participant}'s; unit {unit} was prepared for "
+            f"{unit.participant}"
+        )
+    if (dosing.cells, dosing.volume_ml) != (unit.cells, unit.volume_ml):
+        raise CellProductError(
+            f"dosing record {dosing.pk} gave {dosing.cells} cells in {dosing.volume_ml} ml; "
+            f"unit {unit} holds {unit.cells} in {unit.volume_ml} ml"
+        )
+    if DoseUnit.objects.filter(dosing_record=dosing).exists():
+        raise CellProductError(f"dosing record {dosing.pk} is already linked to a unit")
+    check = check_unit(unit.participant, unit.unit_id, by, now=dosing.started_at)
+    if not check.ok:
+        raise CellProductError(
+            f"unit {unit} refused for {unit.participant}: " + "; ".join(check.reasons.splitlines())
+        )
+    with transaction.atomic():
+        unit = DoseUnit.objects.select_for_update().get(pk=unit.pk)
+        if unit.dosing_record_id is not None:
+            raise CellProductError(f"unit {unit} has already been infused")
+        unit.dosing_record = dosing
+        return write(unit, by, f"infusion recorded earlier linked (dosing record {dosing.pk})")

@@ -62,7 +62,7 @@ def prepare_dose(
         raise CellProductError(f"{participant} is not enrolled: no dose unit", field="participant")
     if not hasattr(lot, "release"):
         raise CellProductError(f"lot {lot} is not released: no dose unit from it", field="lot")
-    if prepared_at < lot.release.signed_at:
+    if prepared_at < lot.release.released_at:
         raise CellProductError("prepared before the lot was released", field="prepared_at")
     if body_weight_kg is None:
         raise CellProductError(

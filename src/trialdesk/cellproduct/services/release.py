@@ -90,9 +90,19 @@ def record_release_test(
     return test
 
 
-def release_lot(lot: ProductLot, by: Any, *, password: str, meaning: str) -> LotRelease:
+def release_lot(
+    lot: ProductLot,
+    by: Any,
+    *,
+    password: str,
+    meaning: str,
+    released_at: datetime | None = None,
+) -> LotRelease:
     """Release the lot: an electronic signature (password re-entered, meaning stated) over a
-    passing verdict. A failing or incomplete verdict is refused with every reason."""
+    passing verdict. A failing or incomplete verdict is refused with every reason.
+
+    ``released_at``: when the release decision was made, for a release entered after the
+    fact (default: now; the signature's own time is always now)."""
     require(by, "release_lot", "release a lot")
     require_site(by, lot.collection.donor.site)
     if hasattr(lot, "release"):
@@ -106,6 +116,16 @@ def release_lot(lot: ProductLot, by: Any, *, password: str, meaning: str) -> Lot
             f"lot {lot} fails its release specification and cannot be released: "
             + "; ".join(failing)
         )
+    now = timezone.now()
+    released_at = released_at or now
+    if released_at > now:
+        raise CellProductError("the release time is in the future", field="released_at")
+    last = max((t.tested_at for t in lot.tests.all()), default=None)
+    if last is not None and released_at < last:
+        raise CellProductError(
+            f"the release time is before the last release test ({last:%Y-%m-%d %H:%M} UTC)",
+            field="released_at",
+        )
     meaning = check_signer(by, password, meaning)
     with transaction.atomic():
         return write(
@@ -116,7 +136,8 @@ def release_lot(lot: ProductLot, by: Any, *, password: str, meaning: str) -> Lot
                 signer=by,
                 printed_name=printed_name(by),
                 meaning=meaning,
-                signed_at=timezone.now(),
+                signed_at=now,
+                released_at=released_at,
             ),
             by,
         )
