@@ -148,3 +148,26 @@ def test_chain_of_identity_is_random_checked_and_non_identifying():
         ChainOfIdentityId.parse("XYZ7K3M9QX2H4TBG")
     with pytest.raises(IdentifierError, match="'O' is not used"):
         ChainOfIdentityId("OK3M9QX2H4TB")
+
+
+FIN = st.builds(
+    lambda first, digits: first + digits,
+    st.sampled_from("ABCDEFGHIJKLMNPQRSTUVWXYZ123456789"),
+    st.text(alphabet="0123456789", min_size=4, max_size=4),
+)
+DIGITS2 = st.text(alphabet="0123456789", min_size=2, max_size=2)
+DIGITS6 = st.text(alphabet="0123456789", min_size=6, max_size=6)
+
+
+@given(FIN, DIGITS2, DIGITS6)
+def test_every_form_parses_back_to_the_same_donation(fin, year, seq):
+    din = DonationId(fin, year, seq)
+    for form in (din.keyed, din.display, din.barcode_data, din.keyed.lower()):
+        assert DonationId.parse(form) == din
+    assert len(din.keyed) == 14 and din.keyed[-1] == check_character(din.text)
+
+
+@given(FIN, DIGITS2, DIGITS6, st.sampled_from(["00", "A0", "B1", "Z9"]))
+def test_dose_unit_ids_round_trip(fin, year, seq, division):
+    unit = DoseUnitId(DonationId(fin, year, seq), "VR001", division)
+    assert DoseUnitId.parse(unit.keyed) == unit == DoseUnitId.parse(unit.display)

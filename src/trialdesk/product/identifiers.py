@@ -170,7 +170,7 @@ class DonationId:
                 f"donation id {text!r}: too short ({len(body)} characters; a DIN has 13 and "
                 "a check character)"
             )
-        din = cls._from_parts(body[:13], text)
+        din = cls._from_parts(body[:13])
         rest = body[13:]
         flags = None
         check = None
@@ -198,7 +198,7 @@ class DonationId:
         return cls(din.facility, din.year, din.sequence, flags)
 
     @classmethod
-    def _from_parts(cls, body: str, text: str) -> DonationId:
+    def _from_parts(cls, body: str) -> DonationId:
         return cls(body[:5], body[5:7], body[7:13])
 
 
@@ -258,7 +258,7 @@ class DoseUnitId:
             din = DonationId.parse(raw[:14])
             body, check = raw[14:21], raw[21]
         elif len(raw) == 21:
-            din = DonationId._from_parts(raw[:13], text)
+            din = DonationId._from_parts(raw[:13])
             body, check = raw[13:20], raw[20]
         else:
             raise IdentifierError(

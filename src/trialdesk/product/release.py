@@ -40,7 +40,12 @@ from fractions import Fraction
 from typing import Any
 
 from trialdesk.clinical import units
-from trialdesk.protocol.cellproduct import ReleaseSpec, SpecItem, parse_spec_quantity
+from trialdesk.protocol.cellproduct import (
+    ReleaseSpec,
+    SpecItem,
+    display_unit,
+    parse_spec_quantity,
+)
 
 __all__ = [
     "ItemVerdict",
@@ -106,14 +111,14 @@ def _result_quantity(item: SpecItem, test: str, raw: Any) -> units.Quantity:
     else:
         raise ReleaseError(
             f"release result {test}: give a value with its unit as text, e.g. "
-            f"'{item.limit.value} {item.limit.unit}', not {raw!r}"
+            f"'{item.limit.value} {item.unit}', not {raw!r}"
         )
     try:
         q = parse_spec_quantity(text)
         converted = units.convert(q, item.limit.unit)
     except ValueError as exc:
         raise ReleaseError(
-            f"release result {test} {text!r}: {exc} (the specification is in {item.limit.unit})"
+            f"release result {test} {text!r}: {exc} (the specification is in {item.unit})"
         ) from None
     if converted.exact < 0:
         raise ReleaseError(f"release result {test} {text!r}: cannot be negative")
@@ -304,7 +309,7 @@ def _evaluate_per_kg(
     q = units.quantity(per_kg, item.limit.unit, comparator=base.comparator)
     decision = _judge(item, q)
     shown = _show(q)
-    formula = f"{_show(per_ml)} {per_ml_unit} x {volume} mL / {weight} kg"
+    formula = f"{_show(per_ml)} {display_unit(per_ml_unit)} x {volume} mL / {weight} kg"
     if decision is True:
         reason = f"{formula} = {shown} {item.unit}, meets {item.limit_text}"
     elif decision is False:

@@ -45,6 +45,7 @@ __all__ = [
     "ReleaseSpec",
     "SpecItem",
     "TimeLimit",
+    "display_unit",
     "parse_spec_quantity",
 ]
 
@@ -82,6 +83,15 @@ def parse_spec_quantity(text: str) -> units.Quantity:
     if not isinstance(text, str):
         raise units.UnitError(f"expected a quantity as text such as '0.5 EU/mL', got {text!r}")
     return units.parse_quantity(_EU.sub("{EU}", text.strip()))
+
+
+def display_unit(unit: str) -> str:
+    """The unit as people write it: ``{EU}/mL`` -> ``EU/mL`` (UCUM annotations unbraced).
+
+    >>> display_unit("{EU}/kg"), display_unit("10*6/mL")
+    ('EU/kg', '10*6/mL')
+    """
+    return re.sub(r"\{([^{}]*)\}", r"\1", unit)
 
 
 @dataclass(frozen=True)
@@ -131,14 +141,16 @@ class SpecItem:
 
     @property
     def unit(self) -> str | None:
-        return self.limit.unit if self.limit is not None else None
+        """The unit results are shown in, as people write it (``EU/mL``; the UCUM code the
+        arithmetic uses is ``limit.unit``)."""
+        return display_unit(self.limit.unit) if self.limit is not None else None
 
     @property
     def limit_text(self) -> str:
         if self.kind == "result":
             return " or ".join(self.accept)
         assert self.limit is not None
-        return f"{self.comparator} {self.limit.value:f} {self.limit.unit}"
+        return f"{self.comparator} {self.limit.value:f} {display_unit(self.limit.unit)}"
 
 
 @dataclass(frozen=True)
