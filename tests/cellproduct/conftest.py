@@ -12,7 +12,13 @@ import pytest
 import yaml
 from django.apps import apps as django_apps
 from django.utils import timezone
-from tests.conduct.conftest import PASSWORD, setup, setup_roles  # noqa: F401
+from tests.conduct.conftest import (  # noqa: F401 (fixtures and the postgres_only marker)
+    PASSWORD,
+    pytest_collection_modifyitems,
+    pytest_configure,
+    setup,
+    setup_roles,
+)
 from tests.conftest import REPO
 
 #: A valid ISBT 128 DIN: the UK Red Book, Annex 2 worked example (check character H).

@@ -19,6 +19,7 @@ from tests.cellproduct.conftest import (
     processed_lot,
     record_results,
 )
+from tests.conduct.test_audit import tamper
 
 from trialdesk.cellproduct.errors import CellProductError
 from trialdesk.cellproduct.models import BedsideCheck, DoseUnit
@@ -145,7 +146,24 @@ def test_the_audit_chain_covers_the_cell_product_and_verifies(chain):
     result = CliRunner().invoke(main, ["audit", "verify"])
     assert result.exit_code == 0, result.output
     # an edit of a cell-product history row is found
-    unit_row = DoseUnit.history.model.objects.filter(id=units[0].pk).first()
-    DoseUnit.history.model.objects.filter(history_id=unit_row.history_id).update(cells=1)
+    history = DoseUnit.history.model
+    row = history.objects.filter(id=units[0].pk).first()
+    tamper(
+        history._meta.db_table,
+        f"UPDATE {history._meta.db_table} SET cells = 1 WHERE history_id = %s",
+        [row.history_id],
+    )
     problems = verify()
     assert any("cellproduct_historicaldoseunit" in p and "changed" in p for p in problems)
+
+
+@pytest.mark.postgres_only
+def test_postgresql_keeps_the_cell_product_history_append_only(chain):
+    from django.db import DatabaseError, connection, transaction
+
+    table = DoseUnit.history.model._meta.db_table
+    for sql in (f"UPDATE {table} SET cells = 1", f"DELETE FROM {table}"):
+        with pytest.raises(DatabaseError, match="history is append-only"), transaction.atomic():
+            with connection.cursor() as cur:
+                cur.execute(sql)
+    assert verify() == []

@@ -178,3 +178,33 @@ def test_passage_population_doublings_from_the_core(cell_setup):
             harvested_cells=1,
             viability_pct=Decimal(90),
         )
+
+
+def test_cryopreservation_and_thaw(cell_setup):
+    s = cell_setup
+    _, collection = donor_with_collection(s)
+    lot = processed_lot(s, collection, "VM-L1")
+    frozen_at = lot.processing_started_at + timedelta(days=7)
+    cryo = records.record_cryopreservation(
+        lot,
+        lab(s),
+        frozen_at=frozen_at,
+        cryoprotectant="10% DMSO",
+        containers=4,
+        storage_location="LN2 tank 2, rack C",
+    )
+    with pytest.raises(CellProductError, match="thawed before it was frozen"):
+        records.record_thaw(
+            cryo, lab(s), thawed_at=frozen_at - timedelta(hours=1), post_thaw_viability_pct=90
+        )
+    records.record_thaw(
+        cryo, lab(s), thawed_at=frozen_at + timedelta(days=1), post_thaw_viability_pct=88
+    )
+    cryo.refresh_from_db()
+    assert cryo.thawed_at == frozen_at + timedelta(days=1)
+    assert [h.history_change_reason for h in cryo.history.order_by("history_id")] == [
+        "created",
+        "thawed",
+    ]
+    with pytest.raises(CellProductError, match="already thawed"):
+        records.record_thaw(cryo, lab(s), thawed_at=timezone.now(), post_thaw_viability_pct=80)
