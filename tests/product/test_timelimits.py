@@ -76,3 +76,10 @@ def test_bad_times_are_refused_naming_the_step():
         check_time_limit(limit, DELIVERY, "tomorrow")
     with pytest.raises(TimeLimitError, match="expiry: .*no time zone"):
         expiry(datetime(2026, 3, 1), PLAN)
+
+
+def test_fractional_hours_are_exact():
+    limit = TimeLimit("t", "thaw", "infusion_start", Decimal("0.1"), "block")
+    assert limit.duration == timedelta(minutes=6)
+    assert check_time_limit(limit, DELIVERY, DELIVERY + timedelta(minutes=6)).ok
+    assert not check_time_limit(limit, DELIVERY, DELIVERY + timedelta(minutes=6, microseconds=1)).ok

@@ -104,6 +104,10 @@ def bedside_check(
     ``participant_chain`` is the participant's chain-of-identity id when the app holds one;
     the unit's must then be the same.
     """
+    if not isinstance(unit, UnitFacts):
+        raise TypeError(f"bedside check: expected UnitFacts, got {type(unit).__name__}")
+    if not isinstance(now, datetime) or not isinstance(unit.expires_at, datetime):
+        raise ValueError("bedside check: now and the unit's expiry must be dates and times")
     if now.utcoffset() is None or unit.expires_at.utcoffset() is None:
         raise ValueError("bedside check: times must carry their time zone")
     reasons: list[str] = []

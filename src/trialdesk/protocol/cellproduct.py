@@ -108,7 +108,7 @@ class TimeLimit:
 
     @property
     def duration(self) -> timedelta:
-        return timedelta(seconds=float(self.hours * 3600))
+        return timedelta(microseconds=int(self.hours * 3_600_000_000))  # exact, no float
 
     @property
     def text(self) -> str:
