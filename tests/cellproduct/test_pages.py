@@ -182,3 +182,23 @@ def test_the_trace_page_both_ways(client, prepared):
     assert collection.din.keyed in back.content.decode() and donor.code in back.content.decode()
     by_chain = client.get(reverse("cellproduct:trace"), {"q": unit.chain.coi})
     assert donor.code in by_chain.content.decode()
+
+
+def test_the_lab_pages_show_the_chain(client, prepared):
+    s, donor, collection, lot, people, unit = prepared
+    client.force_login(lab(s))
+    home = client.get(reverse("cellproduct:home")).content.decode()
+    assert donor.code in home and lot.lot_number in home
+    page = client.get(reverse("cellproduct:donor", args=[donor.pk])).content.decode()
+    assert "HBsAg" in page and collection.din.display in page
+    page = client.get(reverse("cellproduct:collection", args=[collection.pk])).content.decode()
+    assert "sterile jar" in page and lot.lot_number in page
+    page = client.get(reverse("cellproduct:lot", args=[lot.pk])).content.decode()
+    assert "meets the specification" in page
+    assert "Signed by <strong>Cell-Lab Staff VINMEC</strong>" in page
+    assert "CD14 or CD11b" in page and "per dose" in page  # the endotoxin per kg item
+    assert unit.unit_id in page and "population" in page.lower()
+    assert "Prepare a dose unit" in page
+    client.force_login(s.users[("VINMEC", "investigator")])
+    page = client.get(reverse("cellproduct:bedside", args=[people[0].pk])).content.decode()
+    assert unit.unit_id in page and "Dose unit id" in page
