@@ -180,3 +180,18 @@ def record_results(s, lot, results=None, *, when=None):
         release.record_release_test(lot, lab(s), name=name, value=value, unit=unit, tested_at=when)
     lot.refresh_from_db()
     return lot
+
+
+def edited_protocols(tmp_path, monkeypatch, edit) -> None:
+    """Copies of the seed protocols with ``edit(cell_product_section)`` applied to
+    NCT05331872's, made the protocols the tests read."""
+    for nct in ("NCT05227846", "NCT05331872"):
+        (tmp_path / nct).mkdir()
+        for f in (REPO / "protocols" / nct).iterdir():
+            if f.is_file():
+                (tmp_path / nct / f.name).write_bytes(f.read_bytes())
+    path = tmp_path / "NCT05331872" / "protocol.yaml"
+    data = yaml.safe_load(path.read_text())
+    edit(data["cell_product"])
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    monkeypatch.setenv("TRIALDESK_PROTOCOLS", str(tmp_path))

@@ -145,6 +145,10 @@ def test_the_audit_chain_covers_the_cell_product_and_verifies(chain):
     assert verify() == []
     result = CliRunner().invoke(main, ["audit", "verify"])
     assert result.exit_code == 0, result.output
+    exported = CliRunner().invoke(main, ["audit", "export", "--format", "json"])
+    rows = json.loads(exported.stdout)
+    kinds = {r["record_type"] for r in rows if r["user"] == lab(s).username}
+    assert {"donor", "collection", "productlot", "lotrelease", "doseunit"} <= kinds
     # an edit of a cell-product history row is found
     history = DoseUnit.history.model
     row = history.objects.filter(id=units[0].pk).first()
@@ -167,3 +171,46 @@ def test_postgresql_keeps_the_cell_product_history_append_only(chain):
             with connection.cursor() as cur:
                 cur.execute(sql)
     assert verify() == []
+
+
+@pytest.mark.parametrize("on_breach", ["block", "deviation"])
+def test_a_thaw_too_long_before_the_infusion(cell_setup, tmp_path, monkeypatch, on_breach):
+    """A protocol limit thaw -> infusion_start of 4 h (neither seed protocol freezes its
+    product: this one is added to a copy): 5 h after the thaw the infusion is refused
+    (block) or given and recorded as a deviation."""
+    from tests.cellproduct.conftest import edited_protocols
+
+    from trialdesk.cellproduct.models import ProductDeviation
+    from trialdesk.cellproduct.services import records
+
+    def add(section):
+        section["time_limits"].append(
+            {"id": "thaw_to_infusion", "from": "thaw", "to": "infusion_start", "hours": 4,
+             "on_breach": on_breach, "source": "test"}
+        )  # fmt: skip
+
+    edited_protocols(tmp_path, monkeypatch, add)
+    s = cell_setup
+    (p,) = enrolled_vinmec(s, 1)
+    _, collection = donor_with_collection(s)
+    lot = processed_lot(s, collection, "VM-L1")
+    cryo = records.record_cryopreservation(
+        lot, lab(s), frozen_at=lot.processing_started_at + timedelta(days=7),
+        cryoprotectant="10% DMSO", containers=2, storage_location="LN2 tank 2",
+    )  # fmt: skip
+    start = timezone.now()
+    records.record_thaw(
+        cryo, lab(s), thawed_at=start - timedelta(hours=5), post_thaw_viability_pct=90
+    )
+    record_results(s, lot)
+    release.release_lot(lot, lab(s), password=PASSWORD, meaning="meets specification")
+    lot.refresh_from_db()
+    unit = doses.prepare_dose(lot, p, lab(s), body_weight_kg=Decimal(60))
+    if on_breach == "block":
+        with pytest.raises(CellProductError, match="exceeds the limit of 4 h"):
+            infuse(s, p, unit.unit_id)
+        assert not DosingRecord.objects.exists()
+    else:
+        infuse(s, p, unit.unit_id)
+        (deviation,) = ProductDeviation.objects.all()
+        assert deviation.limit == "thaw_to_infusion" and unit.unit_id in deviation.description

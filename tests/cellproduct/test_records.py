@@ -8,10 +8,14 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
-import yaml
 from django.utils import timezone
-from tests.cellproduct.conftest import DIN, donor_with_collection, lab, processed_lot
-from tests.conftest import REPO
+from tests.cellproduct.conftest import (
+    DIN,
+    donor_with_collection,
+    edited_protocols,
+    lab,
+    processed_lot,
+)
 
 from trialdesk.cellproduct.errors import CellProductError
 from trialdesk.cellproduct.models import Collection, ProductDeviation
@@ -131,20 +135,13 @@ def test_processing_started_at_25_h_is_blocked_where_the_protocol_says_block(
     cell_setup, tmp_path, monkeypatch
 ):
     s = cell_setup
-    for nct in ("NCT05227846", "NCT05331872"):
-        src = REPO / "protocols" / nct
-        dst = tmp_path / nct
-        dst.mkdir()
-        for f in src.iterdir():
-            if f.is_file():
-                (dst / f.name).write_bytes(f.read_bytes())
-    path = tmp_path / "NCT05331872" / "protocol.yaml"
-    data = yaml.safe_load(path.read_text())
-    for limit in data["cell_product"]["time_limits"]:
-        if limit["id"] == "delivery_to_processing":
-            limit["on_breach"] = "block"
-    path.write_text(yaml.safe_dump(data, sort_keys=False))
-    monkeypatch.setenv("TRIALDESK_PROTOCOLS", str(tmp_path))
+
+    def block(section):
+        for limit in section["time_limits"]:
+            if limit["id"] == "delivery_to_processing":
+                limit["on_breach"] = "block"
+
+    edited_protocols(tmp_path, monkeypatch, block)
     _, collection = donor_with_collection(s)
     lot = records.start_lot(collection, lab(s), lot_number="VM-L9")
     with pytest.raises(CellProductError, match="exceeds the limit of 24 h.*blocked") as err:

@@ -12,6 +12,7 @@ from trialdesk.conduct.models import Site, Study
 __all__ = [
     "CollectionForm",
     "CryoForm",
+    "DonorConsentForm",
     "DonorForm",
     "DoseForm",
     "FinalProductForm",
@@ -23,6 +24,7 @@ __all__ = [
     "SignatureForm",
     "StepForm",
     "TestForm",
+    "ThawForm",
     "TraceForm",
     "add_service_error",
 ]
@@ -54,6 +56,22 @@ class DonorForm(forms.Form):
             self.fields["study"].queryset = studies
         if sites is not None:
             self.fields["site"].queryset = sites
+
+
+class DonorConsentForm(forms.Form):
+    consented_at = _when("Consent signed at")
+
+
+class ThawForm(forms.Form):
+    cryo = forms.ModelChoiceField(queryset=None, empty_label=None, label="Frozen container set")
+    thawed_at = _when("Thawed at")
+    post_thaw_viability_pct = forms.DecimalField(
+        max_digits=4, decimal_places=1, label="Viability after thaw (%)"
+    )
+
+    def __init__(self, *args, cryos=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["cryo"].queryset = cryos
 
 
 class TestForm(forms.Form):

@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from trialdesk.cellproduct.errors import CellProductError
-from trialdesk.cellproduct.models import BedsideCheck, ChainOfIdentity, DoseUnit
+from trialdesk.cellproduct.models import BedsideCheck, ChainOfIdentity, DoseUnit, ProductDeviation
 from trialdesk.cellproduct.services.common import limit_between, plan_for, require
 from trialdesk.conduct.models import DosingRecord, Participant, write
 from trialdesk.conduct.services.access import require_member
@@ -61,6 +61,18 @@ def unit_facts(unit: DoseUnit, scanned: str) -> Any:
     )
 
 
+def thaw_check(unit: DoseUnit, infusion_start: datetime) -> Any:
+    """The protocol's thaw -> infusion_start limit for a unit from a thawed lot (None: no
+    thaw, or the protocol sets no such limit)."""
+    from trialdesk.product.timelimits import check_time_limit
+
+    thawed = [c.thawed_at for c in unit.lot.cryo.all() if c.thawed_at]
+    limit = limit_between(plan_for(unit.participant.study), "thaw", "infusion_start")
+    if not thawed or limit is None:
+        return None
+    return check_time_limit(limit, max(thawed), infusion_start)
+
+
 def check_unit(
     participant: Participant, scanned: str, by: Any, *, now: datetime | None = None
 ) -> BedsideCheck:
@@ -85,14 +97,9 @@ def check_unit(
             participant_chain=ChainOfIdentityId.parse(chain.coi) if chain else None,
         )
         reasons = list(result.reasons)
-        thawed = [c.thawed_at for c in unit.lot.cryo.all() if c.thawed_at]
-        limit = limit_between(plan_for(participant.study), "thaw", "infusion_start")
-        if not reasons and thawed and limit is not None:
-            from trialdesk.product.timelimits import check_time_limit
-
-            tc = check_time_limit(limit, max(thawed), now)
-            if tc.blocks:
-                reasons.append(tc.message)
+        tc = thaw_check(unit, now)
+        if not reasons and tc is not None and tc.blocks:
+            reasons.append(tc.message)
     mine = unit is not None and unit.participant_id == participant.pk
     return write(
         BedsideCheck(
@@ -147,7 +154,19 @@ def infuse(
             infusion_reactions=infusion_reactions,
         )
         unit.dosing_record = dosing
-        return write(unit, by, f"infused (dosing record {dosing.pk})")
+        write(unit, by, f"infused (dosing record {dosing.pk})")
+        tc = thaw_check(unit, started_at)
+        if tc is not None and tc.is_deviation:
+            write(
+                ProductDeviation(
+                    lot=unit.lot,
+                    collection=unit.lot.collection,
+                    limit=tc.limit.id,
+                    description=f"unit {unit.unit_id}: {tc.message}"[:400],
+                ),
+                by,
+            )
+        return unit
 
 
 def link_infusion(unit: DoseUnit, dosing: DosingRecord, by: Any) -> DoseUnit:

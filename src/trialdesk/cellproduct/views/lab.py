@@ -54,7 +54,16 @@ def donor(request: HttpRequest, pk: int) -> HttpResponse:
     which = request.POST.get("form") if post else None
     test_form = f.TestForm(post if which == "test" else None, prefix="test")
     coll_form = f.CollectionForm(post if which == "collection" else None, prefix="collection")
-    if which == "test":
+    consent_form = f.DonorConsentForm(post if which == "consent" else None, prefix="consent")
+    if which == "consent":
+        done = run_form(
+            request,
+            consent_form,
+            lambda v: records.record_donor_consent(d, request.user, **v),
+            lambda _: "Consent recorded.",
+            here,
+        )
+    elif which == "test":
         done = run_form(
             request,
             test_form,
@@ -79,6 +88,7 @@ def donor(request: HttpRequest, pk: int) -> HttpResponse:
         "problems": records.donor_problems(d),
         "test_form": test_form,
         "coll_form": coll_form,
+        "consent_form": consent_form,
         "collections": d.collections.prefetch_related("lots"),
     }
     return render(request, "cellproduct/donor.html", context)
@@ -158,8 +168,21 @@ def lot(request: HttpRequest, pk: int) -> HttpResponse:
     dose_form = f.DoseForm(
         post if which == "dose" else None, prefix="dose", participants=participants
     )
+    thaw_form = f.ThawForm(
+        post if which == "thaw" else None,
+        prefix="thaw",
+        cryos=lot.cryo.filter(thawed_at__isnull=True),
+    )
     done = None
-    if which in _LOT_FORMS:
+    if which == "thaw":
+        done = run_form(
+            request,
+            thaw_form,
+            lambda v: records.record_thaw(v.pop("cryo"), user, **v),
+            lambda _: "Thaw recorded.",
+            here,
+        )
+    elif which in _LOT_FORMS:
         _, service, message = _LOT_FORMS[which]
         done = run_form(
             request, bound[which], lambda v: service(lot, user, **v), lambda _: message, here
@@ -202,6 +225,7 @@ def lot(request: HttpRequest, pk: int) -> HttpResponse:
         "test_form": test_form,
         "sign_form": sign_form,
         "dose_form": dose_form,
+        "thaw_form": thaw_form,
         "verdict": verdict,
         "plan_error": plan_error,
         "release": getattr(lot, "release", None),
