@@ -200,5 +200,8 @@ def test_the_lab_pages_show_the_chain(client, prepared):
     assert unit.unit_id in page and "population" in page.lower()
     assert "Prepare a dose unit" in page
     client.force_login(s.users[("VINMEC", "investigator")])
+    home = client.get(reverse("cellproduct:home")).content.decode()
+    assert "Dose units awaiting infusion" in home and unit.unit_id in home
+    assert reverse("cellproduct:bedside", args=[people[0].pk]) in home
     page = client.get(reverse("cellproduct:bedside", args=[people[0].pk])).content.decode()
     assert unit.unit_id in page and "Dose unit id" in page

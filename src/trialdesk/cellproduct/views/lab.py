@@ -8,10 +8,11 @@ from django.contrib.auth.decorators import login_required, permission_required
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods
 
 from trialdesk.cellproduct import forms as f
-from trialdesk.cellproduct.models import Donor, ProductLot
+from trialdesk.cellproduct.models import Donor, DoseUnit, ProductLot
 from trialdesk.cellproduct.services import doses, records, release
 from trialdesk.cellproduct.services.common import plan_for
 from trialdesk.cellproduct.views.common import collection_for, donor_for, lot_for, run_form
@@ -40,7 +41,18 @@ def home(request: HttpRequest) -> HttpResponse:
     lots = ProductLot.objects.filter(collection__donor__in=donors).select_related(
         "collection__donor", "release"
     )
-    context = {"donors": donors, "lots": lots, "form": form, "trace": f.TraceForm()}
+    waiting = DoseUnit.objects.filter(
+        participant__in=Participant.objects.visible_to(user),
+        dosing_record__isnull=True,
+        expires_at__gt=timezone.now(),
+    ).select_related("participant", "lot")
+    context = {
+        "donors": donors,
+        "lots": lots,
+        "waiting": waiting,
+        "form": form,
+        "trace": f.TraceForm(),
+    }
     return render(request, "cellproduct/home.html", context)
 
 
