@@ -33,6 +33,7 @@ def demo(no_history: bool) -> None:
     setup()
     from django.db import transaction
 
+    from trialdesk.cellproduct.demo import build_cell_product
     from trialdesk.conduct.bootstrap import ensure_seed_sites, ensure_user
     from trialdesk.conduct.demo import build_history
     from trialdesk.conduct.errors import ConductError
@@ -71,10 +72,13 @@ def demo(no_history: bool) -> None:
             ensure_seed_sites(users["administrator"])
             by_role = {DEMO_USERS[u.username]: passwords[u.username] for u in users.values()}
             built = {} if no_history else build_history(users, by_role)
+            units = {} if no_history else build_cell_product(users, by_role)
     except (ConductError, ProtocolError) as exc:
         raise click.ClickException(str(exc)) from None
     for nct_id, n in built.items():
         click.echo(f"{nct_id}: synthetic history with {n} participants")
+    for nct_id, n in units.items():
+        click.echo(f"{nct_id}: {n} doses traced to their donors (trialdesk trace ...)")
     click.echo("Demo logins (new passwords, printed once) at /conduct/login/:")
     for name, role in DEMO_USERS.items():
         click.echo(f"  {name:<25} {passwords[name]:<14} {role}")

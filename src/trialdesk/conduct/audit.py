@@ -16,12 +16,17 @@ from django.db import transaction
 
 GENESIS = "0" * 64
 
+#: The apps whose history tables are chained (by label: conduct imports none of them).
+AUDITED_APPS = ("conduct", "cellproduct")
+
 
 def history_models() -> list[Any]:
-    """The conduct app's history models (one per clinical model)."""
+    """The history models of the audited apps (one per clinical model)."""
     return [
         m
-        for m in apps.get_app_config("conduct").get_models()
+        for label in AUDITED_APPS
+        if apps.is_installed(f"trialdesk.{label}")
+        for m in apps.get_app_config(label).get_models()
         if m.__name__.startswith("Historical")
     ]
 
@@ -44,7 +49,7 @@ def append(sender: Any, history_instance: Any, **kwargs: Any) -> None:
     from trialdesk.conduct.models.chain import AuditChainEntry, AuditChainHead
 
     model = type(history_instance)
-    if model._meta.app_label != "conduct":
+    if model._meta.app_label not in AUDITED_APPS:
         return
     with transaction.atomic():
         head, _ = AuditChainHead.objects.select_for_update().get_or_create(pk=1)

@@ -99,4 +99,6 @@ def sync_roles(apps, schema_editor=None, *, strict: bool = True) -> None:  # noq
         missing = sorted(set(codenames) - found)
         if missing and strict:
             raise RuntimeError(f"role {role!r}: no permission {', '.join(missing)}")
-        group.permissions.set(perms)
+        # Other apps' permissions (e.g. cellproduct's) are theirs to set: keep them.
+        others = list(group.permissions.exclude(content_type__app_label="conduct"))
+        group.permissions.set(perms + others)

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "simple_history",
     "django_htmx",
     "trialdesk.conduct",
+    "trialdesk.cellproduct",
 ]
 
 MIDDLEWARE = [

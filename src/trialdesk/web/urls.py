@@ -11,6 +11,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("trials/", include("trialdesk.registry.urls")),
     path("conduct/", include("trialdesk.conduct.urls")),
+    path("cellproduct/", include("trialdesk.cellproduct.urls")),
     # Swagger UI's own files, served from the installed django-ninja package (offline).
     path("api/docs/assets/<str:name>", docs_asset, name="api-docs-asset"),
     path("api/", api.urls),

@@ -29,10 +29,10 @@ def printed_name(user: Any) -> str:
     return user.get_full_name().strip() or user.get_username()
 
 
-def sign(user: Any, password: str, meaning: str, **signed: Any) -> Signature:
-    """A signature by ``user`` over ``signed`` (``assessment=`` or ``decision=``).
-
-    The password must be re-entered; a wrong one signs nothing."""
+def check_signer(user: Any, password: str, meaning: str) -> str:
+    """Raise unless ``user`` may sign now (a stated meaning, the password re-entered, a
+    password they set themselves); return the meaning. Every signature in the system, here
+    or in another app (a cell-product lot release), passes this check."""
     meaning = (meaning or "").strip()
     if not meaning:
         raise ConductError("state the meaning of the signature", field="meaning")
@@ -44,6 +44,14 @@ def sign(user: Any, password: str, meaning: str, **signed: Any) -> Signature:
             "at account creation): change it yourself (Change password) before signing",
             field="password",
         )
+    return meaning
+
+
+def sign(user: Any, password: str, meaning: str, **signed: Any) -> Signature:
+    """A signature by ``user`` over ``signed`` (``assessment=`` or ``decision=``).
+
+    The password must be re-entered; a wrong one signs nothing."""
+    meaning = check_signer(user, password, meaning)
     signature = Signature(
         signer=user,
         printed_name=printed_name(user),
