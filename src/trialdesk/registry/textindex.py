@@ -60,22 +60,13 @@ import numpy as np
 
 from trialdesk.registry.sqlplan import BM25_WEIGHTS
 from trialdesk.registry.stamp import current_stamp
+from trialdesk.registry.textrow import ROW_COLUMNS, TEXT_FIELDS, TextRow
 
 log = logging.getLogger(__name__)
 
-#: The FTS5 table's columns (migrations/0011_identifiers_text.py), in the order of
-#: BM25_WEIGHTS. An index folder made with other fields does not open (Tantivy: "the schema
-#: does not match"): FTS5 answers until a rebuild (the next import, or ``registry reindex``).
-TEXT_FIELDS = (
-    "brief_title",
-    "official_title",
-    "acronym",
-    "conditions_text",
-    "interventions_text",
-    "brief_summary",
-    "criteria_text",
-    "identifiers_text",
-)
+#: An index folder made with other fields than ``TEXT_FIELDS`` does not open (Tantivy: "the
+#: schema does not match"): FTS5 answers until a rebuild (the next import, or ``registry
+#: reindex``).
 BOOSTS = dict(zip(TEXT_FIELDS, (float(w) for w in BM25_WEIGHTS), strict=True))
 ANALYZER = "trialdesk_text"
 #: Stored for an open age limit (NULL in the database): below/above any age in days.
@@ -90,11 +81,6 @@ REBUILD_CHUNK = 20_000
 COMMIT_SECONDS = 10.0
 #: Set False to answer every search with FTS5 (tests compare the engines this way).
 ENABLED = os.environ.get("TRIALDESK_TEXT_INDEX", "1") != "0"
-
-_ROW_COLUMNS = (
-    "id", *TEXT_FIELDS, "overall_status", "study_type", "sex", "phase_mask", "min_age_days",
-    "max_age_days",
-)  # fmt: skip
 
 
 class TextIndex:
@@ -332,29 +318,28 @@ class Writer:
         for pk in trial_ids:
             self.writer.delete_documents_by_term("id", int(pk))
 
-    def add(self, row, points) -> None:
-        """One trial: ``row`` in ``_ROW_COLUMNS`` order, ``points`` its sites' (lat, lon)."""
-        n = len(TEXT_FIELDS)
-        fields = {"id": row[0]}
-        for name, value in zip(TEXT_FIELDS, row[1 : 1 + n], strict=True):
+    def add(self, row: TextRow) -> None:
+        """One trial's document (``textrow.TextRow``: read by name)."""
+        fields = {"id": row.id}
+        for name in TEXT_FIELDS:
+            value = getattr(row, name)
             if value:
                 fields[name] = value
-        status, study_type, sex, mask, min_age, max_age = row[1 + n :]
-        fields["status"] = status or EMPTY
-        fields["study_type"] = study_type or EMPTY
-        fields["sex"] = sex or EMPTY
-        if mask:
-            fields["phase"] = [str(b) for b in _bits(mask)]
-        fields["min_age"] = -AGE_OPEN if min_age is None else min_age
-        fields["max_age"] = AGE_OPEN if max_age is None else max_age
-        if points:
-            fields["point"] = sorted({point_key(lat, lon) for lat, lon in points})
+        fields["status"] = row.overall_status or EMPTY
+        fields["study_type"] = row.study_type or EMPTY
+        fields["sex"] = row.sex or EMPTY
+        if row.phase_mask:
+            fields["phase"] = [str(b) for b in _bits(row.phase_mask)]
+        fields["min_age"] = -AGE_OPEN if row.min_age_days is None else row.min_age_days
+        fields["max_age"] = AGE_OPEN if row.max_age_days is None else row.max_age_days
+        if row.points:
+            fields["point"] = sorted({point_key(lat, lon) for lat, lon in row.points})
         self.writer.add_document(self.owner.tantivy.Document(**fields))
 
     def add_from_db(self, cursor, trial_ids=None) -> int:
         """Index the given trials (all when None) as the database holds them; returns how
         many. All trials are read in id ranges of ``REBUILD_CHUNK`` (bounded memory)."""
-        trials_sql = f"SELECT {', '.join(_ROW_COLUMNS)} FROM registry_trial"
+        trials_sql = f"SELECT {', '.join(ROW_COLUMNS)} FROM registry_trial"
         sites_sql = (
             "SELECT DISTINCT trial_id, lat, lon FROM registry_triallocation "
             "WHERE lat IS NOT NULL AND lon IS NOT NULL"
@@ -395,7 +380,7 @@ class Writer:
         n = 0
         while rows := cursor.fetchmany(5_000):
             for row in rows:
-                self.add(row, points.get(row[0]))
+                self.add(TextRow(*row, points=tuple(points.get(row[0], ()))))
             n += len(rows)
         return n
 
