@@ -7,7 +7,9 @@ writer (``textindex.Writer.add``) reads them by name; a rebuild reads the same c
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from collections import namedtuple
+
+from trialdesk.registry import filters
 
 #: The FTS5 table's columns (migrations/0011_identifiers_text.py), in the order of
 #: ``sqlplan.BM25_WEIGHTS``: each is a field of the text index, boosted by its weight.
@@ -23,27 +25,15 @@ TEXT_FIELDS = (
 )
 
 
-class TextRow(NamedTuple):
-    """A trial's text-index document before analysis: its id, the text columns, the filter
-    columns (named as in ``registry_trial``) and its sites' distinct (lat, lon) positions."""
+#: The fields of a ``TextRow``: the id, the text columns, the columns of every indexed filter
+#: declaration (``filters.ROW_COLUMNS``, named as in ``registry_trial``) and the positions.
+_FIELDS = ("id", *TEXT_FIELDS, *filters.ROW_COLUMNS, "points")
 
-    id: int
-    brief_title: str | None = None
-    official_title: str | None = None
-    acronym: str | None = None
-    conditions_text: str | None = None
-    interventions_text: str | None = None
-    brief_summary: str | None = None
-    criteria_text: str | None = None
-    identifiers_text: str | None = None
-    overall_status: str | None = None
-    study_type: str | None = None
-    sex: str | None = None
-    phase_mask: int | None = None
-    min_age_days: int | None = None
-    max_age_days: int | None = None
-    points: tuple[tuple[float, float], ...] = ()
-
+#: A trial's text-index document before analysis: its id, the text columns, the filter
+#: columns and its sites' distinct (lat, lon) positions (``points``, a tuple). Built from
+#: the declarations, so a new filter's column is a new field; every field but ``id``
+#: defaults to None (``points`` to no positions).
+TextRow = namedtuple("TextRow", _FIELDS, defaults=(None,) * (len(_FIELDS) - 2) + ((),))
 
 #: The ``registry_trial`` columns a ``TextRow`` holds, ``id`` first (all but ``points``).
-ROW_COLUMNS: tuple[str, ...] = TextRow._fields[:-1]
+ROW_COLUMNS: tuple[str, ...] = _FIELDS[:-1]
