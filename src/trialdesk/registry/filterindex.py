@@ -67,8 +67,11 @@ class FilterIndex:
         Only for queries whose filters are all indexed (``filters.indexed``)."""
         out = None
         for f in filters.active(query):
-            part = f.mask(self, query, origin)
-            out = part if out is None else out & part
+            part = f.mask(self, query, origin)  # a new array: combined in place
+            if out is None:
+                out = part
+            else:
+                out &= part
         return out
 
     def close_points(self, origin: tuple[float, float], within_km: float) -> np.ndarray:

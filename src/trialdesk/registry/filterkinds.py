@@ -74,6 +74,8 @@ class Filter:
         raise NotImplementedError(f"{type(self).__name__} has no SQL condition")
 
     def mask(self, index, query, origin) -> np.ndarray:
+        """A new boolean array (NCT order) of the trials passing (the index combines the
+        masks in place)."""
         raise NotImplementedError(f"{type(self).__name__} is not in the filter index")
 
     def tantivy(self, ti, query, origin, index) -> list:
@@ -110,10 +112,7 @@ class EnumIn(Filter):
         field_name = self.index_fields[0][0] if self.index_fields else self.name
         object.__setattr__(self, "row_columns", (self.column,))
         object.__setattr__(self, "index_fields", ((field_name, "raw"),))
-
-    @property
-    def field(self) -> str:
-        return self.index_fields[0][0]
+        object.__setattr__(self, "field", field_name)  # the text index's field
 
     @property
     def codes(self) -> tuple[str, ...]:
@@ -178,10 +177,7 @@ class BitmaskAny(Filter):
         field_name = self.index_fields[0][0] if self.index_fields else self.name
         object.__setattr__(self, "row_columns", (self.column,))
         object.__setattr__(self, "index_fields", ((field_name, "raw"),))
-
-    @property
-    def field(self) -> str:
-        return self.index_fields[0][0]
+        object.__setattr__(self, "field", field_name)  # the text index's field
 
     @property
     def codes(self) -> tuple[str, ...]:

@@ -12,7 +12,7 @@ A filter is one declaration in ``FILTERS``: the ``SearchQuery`` attribute it rea
 
 and knows how to draw a random value (``sample``), so that the engine-agreement tests cover a
 new filter without being touched. The eligibility rules are compiled the same way
-(``trialdesk.eligibility.compile``: one rule tree, Polars and SQL outputs).
+(``trialdesk.eligibility.cohort_compile``: to Polars and to SQL).
 
 The kinds (the filter's meaning, written once):
 

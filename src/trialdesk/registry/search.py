@@ -1,7 +1,8 @@
 """Search the registry: full text + filters, ranked, paged; the location tree and city lookup.
 
-One behaviour, answered by the engine that suits the database and the query (``search``
-chooses):
+One behaviour, answered by the engine that suits the database and the query (chosen in
+one place, ``engine_for``; every filter is declared once in ``filters`` and compiled to
+each engine):
 
 - SQLite without a country or city filter: the per-process numpy filter and distance index
   (``filterindex``, searched by ``fastsearch``); text ranked by the Tantivy index
@@ -31,6 +32,7 @@ This module is the public entry: it runs ``search`` and builds its results (``Se
 
 - ``query``: ``SearchQuery``, its validation, ``SearchError``, ``STATUSES``, ``PHASES``,
   ``MAX_PAGE``, ``MAX_PER_PAGE``, ``age_days``;
+- ``filters``: the filter declarations (kinds in ``filterkinds`` and ``filterdistance``);
 - ``textquery``: ``parse_text``, ``TextQuery``, ``Term``, ``STOP_WORDS``;
 - ``places``: ``locations_tree``, ``cities``, ``resolve_city`` and the per-registry-state
   cache ``cached_per_state``;

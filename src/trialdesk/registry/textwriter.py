@@ -22,6 +22,8 @@ if TYPE_CHECKING:
 NO_STATE = "-"
 #: A rebuild reads this many trials (and their sites) at a time.
 REBUILD_CHUNK = 20_000
+#: Each indexed filter declaration's document writer.
+_DOCUMENTS = tuple(f.document for f in filters.FILTERS if f.indexed)
 
 
 def index_error(exc: BaseException) -> bool:
@@ -92,9 +94,8 @@ class Writer:
             value = getattr(row, name)
             if value:
                 fields[name] = value
-        for f in filters.FILTERS:
-            if f.indexed:
-                fields.update(f.document(row))
+        for document in _DOCUMENTS:
+            fields.update(document(row))
         self.writer.add_document(self.owner.tantivy.Document(**fields))
 
     def add_from_db(self, cursor, trial_ids=None) -> int:
