@@ -84,3 +84,23 @@ def test_one_place_chooses_the_engine(monkeypatch):
     assert registry_search.engine_for(SearchQuery(age=40), "postgresql") == "sql"
     monkeypatch.setattr(registry_search, "FAST_INDEX", False)
     assert registry_search.engine_for(SearchQuery(age=40), "sqlite") == "sql"
+
+
+def test_the_text_index_schema_is_the_one_before_the_declarations(tmp_path):
+    """An index folder written before the filters were declared (fields added by hand, in
+    this order) opens without "the schema does not match", so no rebuild is needed."""
+    import tantivy
+
+    from trialdesk.registry.textindex import TEXT_FIELDS, TextIndex
+
+    TextIndex(tmp_path, db_empty=True, db_stamp="s")
+    builder = tantivy.SchemaBuilder()
+    builder.add_integer_field("id", stored=True, indexed=True, fast=True)
+    for name in TEXT_FIELDS:
+        builder.add_text_field(name, stored=False, tokenizer_name="trialdesk_text")
+    for name in ("status", "study_type", "sex", "phase", "point", "meta"):
+        builder.add_text_field(name, stored=False, tokenizer_name="raw")
+    builder.add_integer_field("min_age", indexed=True, fast=True)
+    builder.add_integer_field("max_age", indexed=True, fast=True)
+    builder.add_text_field("stamp", stored=True, tokenizer_name="raw")
+    tantivy.Index(builder.build(), path=str(tmp_path), reuse=True)  # raises on a mismatch

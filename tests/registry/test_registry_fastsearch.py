@@ -188,3 +188,27 @@ def test_a_site_saved_through_the_orm_gets_its_grid_cell():
     site.save()
     site.refresh_from_db()
     assert site.cell is None
+
+
+def test_texts_of_exclusions_only_agree_with_the_sql_plans(monkeypatch):
+    """A text made only of exclusions with random declared filters: the filter index (the
+    excluded trials' FTS5 matches removed from its mask) and the SQL plans agree."""
+    studies = list(generate_studies(300, seed=7))
+    import_bytes(json.dumps({"studies": studies}).encode(), "synthetic.json")
+    points = list(TrialLocation.objects.exclude(lat=None).values_list("lat", "lon").distinct()[:40])
+    rng = random.Random(13)
+    texts = ["-cancer", '-"stem cells" -vaccine', "-pain OR -healthy", "-zzzunknown"]
+    for _ in range(40):
+        query = SearchQuery(
+            text=rng.choice(texts),
+            per_page=rng.choice((5, 20)),
+            page=rng.choice((1, 2)),
+            condition=rng.choice([None, None, "cancer"]),
+            **filters.sample_query(rng, points),
+        )
+        fast, sql = _both(monkeypatch, query)
+        assert _key(fast) == _key(sql), query
+        assert all(h.score is None for h in fast.results)
+    everything = search(SearchQuery(per_page=100)).total
+    assert search(SearchQuery(text="-zzzunknown", per_page=100)).total == everything
+    assert 0 < search(SearchQuery(text="-cancer")).total < everything
