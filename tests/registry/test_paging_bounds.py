@@ -174,11 +174,11 @@ import sys
 from pathlib import Path
 from trialdesk.registry import textindex
 from trialdesk.registry.textquery import parse_text
+from trialdesk.registry.textrow import TextRow
 
 ix = textindex.TextIndex(Path(sys.argv[1]), db_empty=True, db_stamp="s")
-values = {"id": 1, "brief_title": "stem cells", "overall_status": "RECRUITING"}
 with ix.writer() as w:
-    w.add(tuple(values.get(c) for c in textindex._ROW_COLUMNS), [])
+    w.add(TextRow(id=1, brief_title="stem cells", overall_status="RECRUITING"))
     w.commit("s")
 searcher = ix.searcher_for("s")
 q = ix.text_query(parse_text("stem"), [])

@@ -448,13 +448,13 @@ call_command("migrate", verbosity=0)
 assert import_paths(sys.argv[1:]).ok
 real = textindex.Writer.add
 
-def add(self, row, points):
+def add(self, row):
     # Another process writes while the rebuild reads: it must not wait for the rebuild.
     other = sqlite3.connect(settings.DATABASES["default"]["NAME"], timeout=0)
-    other.execute("UPDATE registry_trial SET acronym = acronym WHERE id = ?", (row[0],))
+    other.execute("UPDATE registry_trial SET acronym = acronym WHERE id = ?", (row.id,))
     other.commit()
     other.close()
-    real(self, row, points)
+    real(self, row)
 
 textindex.Writer.add = add
 print("indexed", textsync.rebuild())

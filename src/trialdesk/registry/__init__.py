@@ -4,8 +4,9 @@
 - ``importer.import_paths``: idempotent, per-file atomic bulk import of study JSON;
 - ``search.search``: full-text + filter search (on SQLite the numpy filter index with
   Tantivy or FTS5 for text, or SQL plans over FTS5; on PostgreSQL SQL plans over tsvector);
-  its parts in ``query``, ``textquery``, ``places``, ``sqlplan``, ``filterindex``,
-  ``fastsearch``, ``textindex`` and ``textsync``;
+  its parts in ``query``, ``filters`` (each filter declared once, compiled to every
+  engine), ``textquery``, ``places``, ``sqlplan``, ``filterindex``, ``fastsearch``,
+  ``textindex``, ``textwriter``, ``textrow`` and ``textsync``;
 - ``stamp``: the registry's version stamp (plain SQL, no Django);
 - ``geo``: haversine distance and bounding boxes.
 """

@@ -27,6 +27,7 @@ from django.urls import reverse
 from ninja import Field, NinjaAPI, Query, Schema, Status
 from ninja.openapi.docs import DocsBase
 
+from trialdesk.registry import filters
 from trialdesk.registry.forms import TrialSearchForm
 from trialdesk.registry.models import Trial
 from trialdesk.registry.search import MAX_PAGE, MAX_PER_PAGE, SearchError, search
@@ -94,6 +95,12 @@ def docs_asset(request: HttpRequest, name: str) -> FileResponse:
     return response
 
 
+def _describe(name: str) -> str:
+    """A declared filter's API description: its help and the codes it accepts."""
+    f = filters.BY_NAME[name]
+    return f.help + (f" One of: {', '.join(f.codes)}." if f.codes else "")
+
+
 class TrialFilters(Schema):
     """The search page's filters; every one optional.
 
@@ -114,25 +121,20 @@ class TrialFilters(Schema):
         description="Another name for text (give one of them, or both the same).",
         json_schema_extra={"example": "NCT05227846"},
     )
+    # The filters' descriptions come from their declarations (``filters.FILTERS``).
     status: str | None = Field(
         None,
-        description="Overall status code(s), comma-separated (CT.gov enum).",
+        description=_describe("statuses"),
         json_schema_extra={"example": "RECRUITING,NOT_YET_RECRUITING"},
     )
     phase: str | None = Field(
         None,
-        description="Phase code(s), comma-separated; any of them.",
+        description=_describe("phases"),
         json_schema_extra={"example": "PHASE1"},
     )
-    study_type: str | None = Field(
-        None, description="INTERVENTIONAL, OBSERVATIONAL or EXPANDED_ACCESS."
-    )
-    sex: str | None = Field(
-        None, description="The patient's sex (FEMALE or MALE): trials open to it or to all."
-    )
-    age: float | None = Field(
-        None, description="The patient's age in years: trials whose age limits include it."
-    )
+    study_type: str | None = Field(None, description=_describe("study_type"))
+    sex: str | None = Field(None, description=_describe("sex"))
+    age: float | None = Field(None, description=_describe("age"))
     condition: str | None = Field(None, description="Words that must all be in a condition.")
     country: str | None = Field(None, description="A site in this country.")
     city: str | None = Field(None, description="A site in this city.")
@@ -144,9 +146,7 @@ class TrialFilters(Schema):
         description='Measure distances from this point: "lat,lon".',
         json_schema_extra={"example": "39.9,116.4"},
     )
-    within_km: float | None = Field(
-        None, description="Keep trials with a site this close to near/near_city (km, > 0)."
-    )
+    within_km: float | None = Field(None, description=_describe("within_km"))
     page: int = Field(
         1,
         ge=1,

@@ -27,7 +27,7 @@ The index is rebuilt when the registry changes (``places.cached_per_state``, key
 last update time): at 500,000 trials about 2.3 s per process, 45 MB kept and
 about 150 MB at the peak of the build.
 Semantics equal the SQL plans' (tests compare both on random queries): distances use the
-same haversine expression as the SQL (``sqlplan.haversine_sql``; at the exact radius the
+same haversine expression as the SQL (``filters.haversine_sql``; at the exact radius the
 last bit of a sine may differ); an age uses
 ``query.age_days``; NULL age limits are open ends.
 
@@ -71,6 +71,10 @@ def run(query, plan, index: FilterIndex, cursor, origin) -> tuple[list[Any], int
         ids, scores, total = ranked
         return _rows(cursor, ids, scores), total
     allowed = index.mask(query, origin)
+    if plan.excluded_fts:  # a text made only of exclusions: drop the trials matching them
+        keep = np.ones(index.size, dtype=bool)
+        keep[index.positions(_match_ids(cursor, plan.excluded_fts))] = False
+        allowed = keep if allowed is None else allowed & keep
     if plan.fts_expr and plan.ranked:
         candidates = None  # trial ids to score in one pass, when few enough
         if allowed is not None:
@@ -142,21 +146,16 @@ def _ranked_by_text_index(query, plan, index: FilterIndex, cursor, origin):
         return None
     if searcher is None:
         return None
-    close_points = None
-    if origin is not None and query.within_km is not None:
-        close = index.close_points(origin, query.within_km)
-        if not close.any():
-            return np.zeros(0, np.int64), np.zeros(0), 0
-        close_points = [
-            textindex.point_key(lat, lon)
-            for lat, lon in zip(index.point_lat[close], index.point_lon[close], strict=True)
-        ]
     try:
+        filter_queries = text_index.filter_queries(query, origin, index)
+        if filter_queries is None:  # e.g. no site position within range
+            return np.zeros(0, np.int64), np.zeros(0), 0
         tq = text_index.text_query(plan.text, condition_words(query))
-        filters = text_index.filter_queries(query, close_points)
-        if filters:
+        if filter_queries:
             occur = text_index.tantivy.Occur
-            tq = text_index.tantivy.Query.boolean_query([(occur.Must, f) for f in (tq, *filters)])
+            tq = text_index.tantivy.Query.boolean_query(
+                [(occur.Must, f) for f in (tq, *filter_queries)]
+            )
         return text_index.top(searcher, tq, query.offset, query.per_page)
     except BaseException as exc:  # e.g. damaged index files
         if not textindex.index_error(exc):

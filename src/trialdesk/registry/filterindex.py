@@ -3,12 +3,14 @@
 Per process, the columns the search filters read, as numpy arrays
 (``fastsearch`` explains why and runs the searches):
 
-- per trial, in NCT id order: id, status, phase bits, study type, sex, age limits in days;
+- per trial, in NCT id order: id and the columns of every indexed filter declaration
+  (``filters.FILTERS``: status, study type and sex as small codes, phase bits, age limits
+  in days), each loaded and tested by its declaration;
 - per distinct site position (lat, lon): the positions (in NCT order) of the trials with a
   site there.
 
 A distance filter costs one haversine per distinct point (the same expression as the SQL
-plans, ``sqlplan.haversine_sql``), a filter one vectorised comparison per trial; an age
+plans, ``filters.haversine_sql``), a filter one vectorised comparison per trial; an age
 uses ``query.age_days``; NULL age limits are open ends. The Tantivy text index
 (``textindex``) takes its distance terms from ``FilterIndex.close_points``.
 """
@@ -19,12 +21,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from trialdesk.registry import PHASE_BITS, geo
-from trialdesk.registry.query import age_days
+from trialdesk.registry import filters, geo
 from trialdesk.registry.stamp import current_stamp
-
-_INT_MIN = np.iinfo(np.int64).min
-_INT_MAX = np.iinfo(np.int64).max
 
 
 @dataclass(frozen=True)
@@ -34,13 +32,8 @@ class FilterIndex:
     ids: np.ndarray  # int64 trial ids, NCT id order
     sorted_ids: np.ndarray  # ids ascending
     sorted_pos: np.ndarray  # position (NCT order) of each of sorted_ids
-    codes: dict[str, dict[str, int]]  # column -> value -> small code
-    status: np.ndarray
-    study_type: np.ndarray
-    sex: np.ndarray
-    phase_mask: np.ndarray
-    min_age: np.ndarray  # NULL -> int64 min
-    max_age: np.ndarray  # NULL -> int64 max
+    codes: dict[str, dict[str, int]]  # column -> value -> small code (``filters.EnumIn``)
+    columns: dict[str, np.ndarray]  # registry_trial column -> values (NCT order)
     point_lat: np.ndarray  # distinct site points
     point_lon: np.ndarray
     point_sites: np.ndarray  # sites per point (for np.repeat)
@@ -68,38 +61,17 @@ class FilterIndex:
 
     # ------------------------------------------------------------------ filters
 
-    def _code_in(self, column: str, values) -> np.ndarray:
-        table = self.codes[column]
-        lookup = np.zeros(len(table) + 1, dtype=bool)
-        lookup[[table[v] for v in values if v in table]] = True
-        return lookup[getattr(self, column)]
-
     def mask(self, query, origin: tuple[float, float] | None) -> np.ndarray | None:
-        """Boolean mask (NCT order) of the trials passing the query's filters other than
-        text and condition; None when there are no such filters."""
-        parts: list[np.ndarray] = []
-        if query.statuses:
-            parts.append(self._code_in("status", query.statuses))
-        if query.phases:
-            bits = 0
-            for phase in query.phases:
-                bits |= PHASE_BITS[phase]
-            parts.append((self.phase_mask & bits) != 0)
-        if query.study_type:
-            parts.append(self._code_in("study_type", (query.study_type,)))
-        if query.sex:
-            allowed = ("ALL", "") if query.sex == "ALL" else (query.sex, "ALL", "")
-            parts.append(self._code_in("sex", allowed))
-        if query.age is not None:
-            days = age_days(query.age)
-            parts.append((self.min_age <= days) & (self.max_age >= days))
-        if origin is not None and query.within_km is not None:
-            parts.append(self.near(origin, query.within_km))
-        if not parts:
-            return None
-        out = parts[0]
-        for part in parts[1:]:
-            out &= part
+        """Boolean mask (NCT order) of the trials passing the query's declared filters
+        (``filters.FILTERS``; text and condition are not filters); None when it uses none.
+        Only for queries whose filters are all indexed (``filters.indexed``)."""
+        out = None
+        for f in filters.active(query):
+            part = f.mask(self, query, origin)  # a new array: combined in place
+            if out is None:
+                out = part
+            else:
+                out &= part
         return out
 
     def close_points(self, origin: tuple[float, float], within_km: float) -> np.ndarray:
@@ -117,7 +89,7 @@ class FilterIndex:
 
 def distances_km(origin: tuple[float, float], lat: np.ndarray, lon: np.ndarray) -> np.ndarray:
     """Haversine distance (km) from ``origin`` to each point, written as the SQL plans
-    compute it (``sqlplan.haversine_sql``: radians of the differences, the asin argument
+    compute it (``filters.haversine_sql``: radians of the differences, the asin argument
     capped at 1). numpy's sin and cos may differ from the C library's SQLite uses in the
     last bit, so a site within about 1e-9 km of the radius can fall on either side."""
     lat0, lon0 = origin
@@ -128,16 +100,6 @@ def distances_km(origin: tuple[float, float], lat: np.ndarray, lon: np.ndarray) 
         * np.sin(np.radians(lon - lon0) / 2) ** 2
     )
     return 2 * geo.EARTH_RADIUS_KM * np.arcsin(np.minimum(1.0, np.sqrt(a)))
-
-
-def _codes(values: tuple, table: dict[str, int]) -> np.ndarray:
-    return np.fromiter(
-        (table.setdefault(v or "", len(table)) for v in values), dtype=np.int16, count=len(values)
-    )
-
-
-def _ints(values: tuple, null: int) -> np.ndarray:
-    return np.fromiter((null if v is None else v for v in values), np.int64, len(values))
 
 
 #: Rows read at a time while building (bounds the transient memory of the row tuples).
@@ -151,27 +113,24 @@ def build_index(cursor) -> FilterIndex:
     left out (the registry's version moved, so the next search rebuilds anyway).
     """
     stamp = current_stamp(cursor)
-    cursor.execute(
-        "SELECT id, overall_status, study_type, sex, phase_mask, min_age_days, max_age_days "
-        "FROM registry_trial ORDER BY nct_id"
-    )
-    tables: dict[str, dict[str, int]] = {"status": {}, "study_type": {}, "sex": {}}
-    parts: dict[str, list[np.ndarray]] = {k: [] for k in ("ids", "status", "study_type", "sex",
-                                                          "phase_mask", "min_age", "max_age")}  # fmt: skip
+    names = ("id", *filters.ROW_COLUMNS)
+    cursor.execute(f"SELECT {', '.join(names)} FROM registry_trial ORDER BY nct_id")
+    codes: dict[str, dict[str, int]] = {}
+    parts: dict[str, list[np.ndarray]] = {}
     while rows := cursor.fetchmany(BUILD_CHUNK):
-        columns = tuple(zip(*rows, strict=True))
-        parts["ids"].append(np.fromiter(columns[0], np.int64, len(rows)))
-        parts["status"].append(_codes(columns[1], tables["status"]))
-        parts["study_type"].append(_codes(columns[2], tables["study_type"]))
-        parts["sex"].append(_codes(columns[3], tables["sex"]))
-        parts["phase_mask"].append(np.fromiter(columns[4], np.int64, len(rows)))
-        parts["min_age"].append(_ints(columns[5], _INT_MIN))
-        parts["max_age"].append(_ints(columns[6], _INT_MAX))
-    empty = {"status": np.int16, "study_type": np.int16, "sex": np.int16}
-    arrays = {
-        k: np.concatenate(v) if v else np.zeros(0, empty.get(k, np.int64)) for k, v in parts.items()
-    }
-    ids = arrays["ids"]
+        columns = dict(zip(names, zip(*rows, strict=True), strict=True))
+        chunk = {"id": np.fromiter(columns["id"], np.int64, len(rows))}
+        for f in filters.FILTERS:
+            if f.indexed:
+                chunk.update(f.load(columns, codes))
+        for name, array in chunk.items():
+            parts.setdefault(name, []).append(array)
+    arrays = {"id": np.zeros(0, np.int64)}
+    for f in filters.FILTERS:
+        if f.indexed:
+            arrays.update(f.empty_arrays())
+    arrays.update({k: np.concatenate(v) for k, v in parts.items()})
+    ids = arrays.pop("id")
     order = np.argsort(ids, kind="stable")
     # One row per distinct site position: its trials' ids as one text (parsed by numpy).
     cursor.execute(
@@ -194,13 +153,8 @@ def build_index(cursor) -> FilterIndex:
         ids=ids,
         sorted_ids=sorted_ids,
         sorted_pos=order.astype(np.int64),
-        codes=tables,
-        status=arrays["status"],
-        study_type=arrays["study_type"],
-        sex=arrays["sex"],
-        phase_mask=arrays["phase_mask"],
-        min_age=arrays["min_age"],
-        max_age=arrays["max_age"],
+        codes=codes,
+        columns=arrays,
         point_lat=np.array(lats, dtype=np.float64),
         point_lon=np.array(lons, dtype=np.float64),
         point_sites=np.array(kept, dtype=np.int64),

@@ -13,15 +13,8 @@ from typing import Any
 
 from django import forms
 
-from trialdesk.registry.search import (
-    MAX_PAGE,
-    MAX_PER_PAGE,
-    PHASES,
-    STATUSES,
-    STUDY_TYPES,
-    SearchError,
-    SearchQuery,
-)
+from trialdesk.registry.filters import BY_NAME, FILTERS, SitePlace
+from trialdesk.registry.search import MAX_PAGE, MAX_PER_PAGE, SearchError, SearchQuery
 from trialdesk.registry.templatetags.registry_labels import label
 
 #: Largest distance filter: half the Earth's circumference, in km (as SearchQuery allows).
@@ -30,7 +23,9 @@ MAX_WITHIN_KM = 20_050.0
 MAX_AGE_YEARS = 150.0
 
 
-def _choices(table: str, codes: tuple[str, ...], anything: str) -> list[tuple[str, str]]:
+def _choices(name: str, table: str, anything: str, leave=()) -> list[tuple[str, str]]:
+    """The choices of declared filter ``name`` (``filters.FILTERS``), labelled by ``table``."""
+    codes = [c for c in BY_NAME[name].codes if c not in leave]
     return [("", anything)] + [(code, label(table, code)) for code in codes]
 
 
@@ -80,26 +75,30 @@ class TrialSearchForm(forms.Form):
         help_text='Words, "a phrase", OR, -exclude. Searches titles, conditions, treatments, summaries, criteria and identifiers (e.g. NCT05227846).',
         widget=forms.TextInput(attrs={"type": "search", "placeholder": "e.g. cirrhosis"}),
     )
+    # Choices and labels come from the filter declarations (``filters.FILTERS``).
     status = ChoiceListField(
-        choices=_choices("status", STATUSES, "Any status"), label="Recruitment status"
+        choices=_choices("statuses", "status", "Any status"), label=BY_NAME["statuses"].label
     )
-    phase = ChoiceListField(choices=_choices("phase", PHASES, "Any phase"), label="Phase")
+    phase = ChoiceListField(
+        choices=_choices("phases", "phase", "Any phase"), label=BY_NAME["phases"].label
+    )
     study_type = forms.ChoiceField(
         required=False,
-        choices=_choices("study_type", STUDY_TYPES, "Any type"),
-        label="Study type",
+        choices=_choices("study_type", "study_type", "Any type"),
+        label=BY_NAME["study_type"].label,
     )
     sex = forms.ChoiceField(
         required=False,
-        choices=[("", "Any"), ("FEMALE", "Female"), ("MALE", "Male")],
-        label="Patient sex",
+        # A patient is one sex: "ALL" stays an API value (either sex).
+        choices=_choices("sex", "sex", "Any", leave=("ALL",)),
+        label=BY_NAME["sex"].label,
         help_text="Trials open to this sex (or to all).",
     )
     age = forms.FloatField(
         required=False,
         min_value=0,
         max_value=MAX_AGE_YEARS,
-        label="Patient age (years)",
+        label=BY_NAME["age"].label,
         widget=forms.NumberInput(
             attrs={"min": 0, "max": 150, "step": "any", "inputmode": "decimal"}
         ),
@@ -122,7 +121,7 @@ class TrialSearchForm(forms.Form):
     )
     within_km = forms.FloatField(
         required=False,
-        label="Within (km)",
+        label=BY_NAME["within_km"].label,
         widget=forms.NumberInput(attrs={"min": 1, "step": "any", "inputmode": "decimal"}),
     )
     page = forms.IntegerField(
@@ -233,27 +232,26 @@ class TrialSearchForm(forms.Form):
         return data
 
     def _build_query(self, data: dict[str, Any]) -> SearchQuery:
+        kwargs: dict[str, Any] = {}
+        for f in FILTERS:  # each declared filter from its parameter(s)
+            for name in f.names if isinstance(f, SitePlace) else (f.name,):
+                param = name if isinstance(f, SitePlace) else f.parameter
+                value = data.get(param)
+                kwargs[name] = value if value not in ("", ()) else None
         return SearchQuery(
             text=data.get("text") or "",
-            statuses=data.get("status") or (),
-            phases=data.get("phase") or (),
-            study_type=data.get("study_type") or None,
-            sex=data.get("sex") or None,
-            age=data.get("age"),
             condition=data.get("condition") or None,
-            country=data.get("country") or None,
-            city=data.get("city") or None,
             near=data.get("near"),
             near_city=data.get("near_city") or None,
-            within_km=data.get("within_km"),
             page=data.get("page") or 1,
             per_page=data.get("per_page") or 20,
+            **{k: v for k, v in kwargs.items() if v is not None},
         )
 
     def add_search_error(self, exc: SearchError) -> None:
         """Attach a ``SearchError`` to the field its message names (else to the form)."""
         message = str(exc)
-        names = {"statuses": "status", "phases": "phase", "status": "status", "phase": "phase"}
+        names = {f.name: f.parameter for f in FILTERS} | {"status": "status", "phase": "phase"}
         head = message.split(" ", 1)[0].rstrip(":")
         field = names.get(head, head)
         self.add_error(field if field in self.fields else None, message)

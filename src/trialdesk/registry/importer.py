@@ -31,7 +31,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 
-from trialdesk.registry import textindex, textsync
+from trialdesk.registry import textsync
 from trialdesk.registry.bulk import FtsBatch, defer_indexes, restore_indexes, should_defer
 from trialdesk.registry.parsing import (
     SITE_LAT,
@@ -43,6 +43,7 @@ from trialdesk.registry.parsing import (
     prepare,
 )
 from trialdesk.registry.stamp import bump_version
+from trialdesk.registry.textrow import ROW_COLUMNS, TextRow
 
 #: Studies per batch of statements inside a file's transaction.
 BATCH_SIZE = 500
@@ -340,8 +341,8 @@ def _store(name: str, prepared, report: ImportReport, follower=None) -> bool:
 _HASH = TRIAL_COLUMNS.index("record_hash")
 _IMPORTED_AT = TRIAL_COLUMNS.index("imported_at")
 _UPDATED_AT = TRIAL_COLUMNS.index("updated_at")
-#: Where each ``textindex._ROW_COLUMNS`` value (after the id) sits in a trial row.
-_TEXT_ROW = [TRIAL_COLUMNS.index(c) for c in textindex._ROW_COLUMNS[1:]]
+#: Each ``textrow.TextRow`` column (after the id) and where it sits in a trial row.
+_TEXT_ROW = [(c, TRIAL_COLUMNS.index(c)) for c in ROW_COLUMNS[1:]]
 
 
 def _write(items: Prepared, collect: bool = False) -> tuple[int, int, int, tuple | None]:
@@ -349,7 +350,7 @@ def _write(items: Prepared, collect: bool = False) -> tuple[int, int, int, tuple
 
     ``change`` (with ``collect``, when anything was written) is what the text index
     needs: the (previous, new) registry stamps, the replaced trials' ids, and each written
-    trial as a ``textindex`` row with its site positions."""
+    trial as a ``textrow.TextRow`` (with its site positions)."""
     from django.db import connection
     from django.utils import timezone
 
@@ -357,7 +358,7 @@ def _write(items: Prepared, collect: bool = False) -> tuple[int, int, int, tuple
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     created = updated = unchanged = 0
     replaced: list[int] = []
-    text_rows: list[tuple] = []
+    text_rows: list[TextRow] = []
     # The backend cursor itself: Django's debug wrapper (DEBUG=True) would format and keep
     # every statement of a bulk import in memory.
     with connection.cursor() as wrapper:
@@ -419,12 +420,14 @@ def _write(items: Prepared, collect: bool = False) -> tuple[int, int, int, tuple
                 ints.extend([pk, *i] for i in int_rows)
                 locs.extend([pk, *loc] for loc in loc_rows)
                 if collect:
-                    points = [
+                    points = tuple(
                         (s[SITE_LAT], s[SITE_LON])
                         for s in loc_rows
                         if None not in (s[SITE_LAT], s[SITE_LON])
-                    ]
-                    text_rows.append(([pk, *(row[i] for i in _TEXT_ROW)], points))
+                    )
+                    text_rows.append(
+                        TextRow(id=pk, points=points, **{c: row[i] for c, i in _TEXT_ROW})
+                    )
             replaced.extend(replaced_ids)
             if conds:
                 cursor.executemany(sql["condition"], conds)

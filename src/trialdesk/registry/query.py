@@ -117,18 +117,16 @@ class SearchQuery:
 
     def validate(self) -> None:
         """Raise ``SearchError`` naming the first invalid parameter."""
-        for status in self.statuses:
-            if status not in STATUSES:
-                raise SearchError(f"status {status!r} is not one of {', '.join(STATUSES)}")
-        for phase in self.phases:
-            if phase not in PHASE_BITS:
-                raise SearchError(f"phase {phase!r} is not one of {', '.join(PHASES)}")
-        if self.study_type is not None and self.study_type not in STUDY_TYPES:
-            raise SearchError(
-                f"study_type {self.study_type!r} is not one of {', '.join(STUDY_TYPES)}"
-            )
-        if self.sex is not None and self.sex not in SEXES:
-            raise SearchError(f"sex {self.sex!r} is not one of {', '.join(SEXES)}")
+        from trialdesk.registry import filters  # declared from this module's values
+
+        for f in filters.FILTERS:  # every coded filter: its values among its codes
+            if f.codes and f.active(self):
+                value = getattr(self, f.name)
+                for code in value if isinstance(value, tuple) else (value,):
+                    if code not in f.codes:
+                        raise SearchError(
+                            f"{f.parameter} {code!r} is not one of {', '.join(f.codes)}"
+                        )
         if self.age is not None and not (
             isinstance(self.age, int | float) and 0 <= self.age <= 150
         ):

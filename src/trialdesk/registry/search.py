@@ -1,7 +1,8 @@
 """Search the registry: full text + filters, ranked, paged; the location tree and city lookup.
 
-One behaviour, answered by the engine that suits the database and the query (``search``
-chooses):
+One behaviour, answered by the engine that suits the database and the query (chosen in
+one place, ``engine_for``; every filter is declared once in ``filters`` and compiled to
+each engine):
 
 - SQLite without a country or city filter: the per-process numpy filter and distance index
   (``filterindex``, searched by ``fastsearch``); text ranked by the Tantivy index
@@ -31,6 +32,7 @@ This module is the public entry: it runs ``search`` and builds its results (``Se
 
 - ``query``: ``SearchQuery``, its validation, ``SearchError``, ``STATUSES``, ``PHASES``,
   ``MAX_PAGE``, ``MAX_PER_PAGE``, ``age_days``;
+- ``filters``: the filter declarations (kinds in ``filterkinds`` and ``filterdistance``);
 - ``textquery``: ``parse_text``, ``TextQuery``, ``Term``, ``STOP_WORDS``;
 - ``places``: ``locations_tree``, ``cities``, ``resolve_city`` and the per-registry-state
   cache ``cached_per_state``;
@@ -48,7 +50,7 @@ import math
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from trialdesk.registry import geo
+from trialdesk.registry import filters, geo
 from trialdesk.registry.places import (
     City,
     CityCount,
@@ -86,6 +88,7 @@ __all__ = [
     "SearchHit",
     "SearchPage",
     "Site",
+    "engine_for",
     "search",
     # re-exported from query, textquery, places and sqlplan
     "BM25_WEIGHTS",
@@ -222,7 +225,7 @@ def search(query: SearchQuery) -> SearchPage:
         origin = (place.lat, place.lon)
     plan = SearchPlan(query, text, origin, vendor)
     offset = query.offset
-    if vendor == "sqlite" and not (query.country or query.city) and FAST_INDEX:
+    if engine_for(query, vendor) == "index":
         from trialdesk.registry import fastsearch, filterindex
 
         index = cached_per_state("filter_index", filterindex.build_index)
@@ -246,9 +249,24 @@ def search(query: SearchQuery) -> SearchPage:
     )
 
 
-#: SQLite searches without a country or city filter use the in-memory filter and distance
+#: SQLite searches whose filters are all indexed use the in-memory filter and distance
 #: index (``fastsearch``); False sends them through the SQL plans (tests compare the two).
 FAST_INDEX = True
+
+
+def engine_for(query: SearchQuery, vendor: str) -> str:
+    """Which engine answers ``query``, decided here only:
+
+    - ``"index"``: SQLite, ``FAST_INDEX`` on, and every filter the query uses held by the
+      in-memory indexes (``filters.indexed``: all but the site country and city). Ranked
+      text then goes to the Tantivy index while it holds the database's current state,
+      else to FTS5 (``fastsearch.run``);
+    - ``"sql"``: the SQL plans (``sqlplan.SearchPlan``): PostgreSQL always, SQLite
+      otherwise.
+    """
+    if vendor == "sqlite" and FAST_INDEX and filters.indexed(query):
+        return "index"
+    return "sql"
 
 
 def _run_sql(plan: SearchPlan, connection, offset: int) -> tuple[list, int, bool]:

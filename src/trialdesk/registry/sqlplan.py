@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from trialdesk.registry import PHASE_BITS, geo
-from trialdesk.registry.query import SearchQuery, age_days
+from trialdesk.registry import filters
+from trialdesk.registry.query import SearchQuery
 from trialdesk.registry.textquery import TextQuery, clean_words, fts5_string
 
 #: FTS5 column weights for bm25, in the column order of the FTS table (migration 0011):
@@ -64,8 +64,19 @@ class SearchPlan:
                 "@@ plainto_tsquery('english'::regconfig, %s)"
             )
             self.params.append(" ".join(condition_words(query)))
+        # A text made only of exclusions: a filter dropping the trials that match them.
+        self.excluded_fts = text.fts5_excluded() if text.exclusions and vendor == "sqlite" else ""
+        if self.excluded_fts:
+            self.where.append(
+                "t.id NOT IN (SELECT rowid FROM registry_trial_fts "
+                "WHERE registry_trial_fts MATCH %s)"
+            )
+            self.params.append(self.excluded_fts)
+        elif text.exclusions:
+            self.where.append("t.search_vector @@ websearch_to_tsquery('english'::regconfig, %s)")
+            self.params.append(text.websearch())
         # Sites within range: SQL on alias ``l``.
-        self.located = origin is not None and query.within_km is not None
+        self.located = origin is not None and filters.DISTANCE.active(query)
         self.site_sql, self.site_params = "", []
         self.seek_sql, self.seek_params = "", []
         self.check_sql, self.check_params = "", []
@@ -74,73 +85,20 @@ class SearchPlan:
             self._site_filter(origin, query.within_km)
 
     def _trial_filters(self) -> None:
-        q, where, params = self.query, self.where, self.params
-        if q.statuses:
-            where.append(f"t.overall_status IN ({', '.join(['%s'] * len(q.statuses))})")
-            params.extend(q.statuses)
-        if q.phases:
-            mask = 0
-            for phase in q.phases:
-                mask |= PHASE_BITS[phase]
-            where.append("(t.phase_mask & %s) <> 0")
-            params.append(mask)
-        if q.study_type:
-            where.append("t.study_type = %s")
-            params.append(q.study_type)
-        if q.sex:
-            # The patient's sex: trials for that sex, for all, or not saying.
-            if q.sex == "ALL":
-                where.append("t.sex IN ('ALL', '')")
-            else:
-                where.append("t.sex IN (%s, 'ALL', '')")
-                params.append(q.sex)
-        if q.age is not None:
-            days = age_days(q.age)
-            where.append("(t.min_age_days IS NULL OR t.min_age_days <= %s)")
-            where.append("(t.max_age_days IS NULL OR t.max_age_days >= %s)")
-            params.extend([days, days])
-        if q.country or q.city:
-            cond = []
-            if q.country:
-                cond.append("LOWER(p.country) = LOWER(%s)")
-                params.append(q.country)
-            if q.city:
-                cond.append("LOWER(p.city) = LOWER(%s)")
-                params.append(q.city)
-            where.append(
-                "EXISTS (SELECT 1 FROM registry_triallocation p WHERE p.trial_id = t.id AND "
-                + " AND ".join(cond)
-                + ")"
-            )
+        """Every declared filter the query uses (``filters``) but the distance, which is
+        planned per site (``_site_filter``)."""
+        for f in filters.active(self.query):
+            if f is not filters.DISTANCE:
+                where, params = f.sql(self.query, self.vendor)
+                self.where.extend(where)
+                self.params.extend(params)
 
     def _site_filter(self, origin: tuple[float, float], within_km: float) -> None:
-        box = geo.bounding_box(origin[0], origin[1], within_km)
-        box_sql = (
-            "l.lat BETWEEN %s AND %s AND ("
-            + " OR ".join("l.lon BETWEEN %s AND %s" for _ in box.lon_ranges)
-            + ")"
-        )
-        box_params: list[Any] = [box.min_lat, box.max_lat]
-        for west, east in box.lon_ranges:
-            box_params.extend([west, east])
-        distance_sql = f"{haversine_sql(self.vendor)} <= %s"
-        distance_params = [*_distance_params(self.vendor, origin), within_km]
-        # Per trial (sites found by trial_id): the box, then the distance.
-        self.check_sql = f"{box_sql} AND {distance_sql}"
-        self.check_params = [*box_params, *distance_params]
-        # Sites found by position: grid-cell ranges (index seeks), the box, the distance.
-        ranges = geo.cell_ranges(box)
-        if ranges is not None:
-            cells = "(" + " OR ".join("l.cell BETWEEN %s AND %s" for _ in ranges) + ")"
-            self.seek_sql = f"{cells} AND {box_sql}"
-            self.seek_params = [*(v for r in ranges for v in r), *box_params]
-            # SQLite, without statistics, prefers the latitude band: make it seek by cell.
-            if self.vendor == "sqlite":
-                self.by_cell = " INDEXED BY registry_location_cell"
-        else:
-            self.seek_sql, self.seek_params = box_sql, box_params
-        self.site_sql = f"{self.seek_sql} AND {distance_sql}"
-        self.site_params = [*self.seek_params, *distance_params]
+        sites = filters.DISTANCE.site_search(origin, within_km, self.vendor)
+        self.check_sql, self.check_params = sites.check_sql, sites.check_params
+        self.seek_sql, self.seek_params = sites.seek_sql, sites.seek_params
+        self.site_sql, self.site_params = sites.site_sql, sites.site_params
+        self.by_cell = sites.by_cell
 
     # ------------------------------------------------------------------ statements
 
@@ -302,24 +260,3 @@ class SearchPlan:
             [*self.seek_params, cap],
         )
         return cursor.fetchone()[0]
-
-
-def haversine_sql(vendor: str) -> str:
-    """Haversine distance in km from the origin (params) to site ``l``; ``geo.haversine_km``."""
-    if vendor == "sqlite" and not geo.SQLITE_MATH:
-        return "registry_haversine_km(%s, %s, l.lat, l.lon)"
-    least = "least" if vendor == "postgresql" else "min"
-    cast = "::float8" if vendor == "postgresql" else ""
-    return (
-        f"(2 * {geo.EARTH_RADIUS_KM} * asin({least}(1.0, sqrt("
-        f"power(sin(radians(l.lat - %s{cast}) / 2), 2) + "
-        f"cos(radians(%s{cast})) * cos(radians(l.lat)) * "
-        f"power(sin(radians(l.lon - %s{cast}) / 2), 2)))))"
-    )
-
-
-def _distance_params(vendor: str, origin: tuple[float, float]) -> list[float]:
-    lat, lon = origin
-    if vendor == "sqlite" and not geo.SQLITE_MATH:
-        return [lat, lon]
-    return [lat, lat, lon]

@@ -4,8 +4,9 @@ FTS5 has no top-k pruning: ``bm25`` is computed for every match, so a word in 40
 500,000 trials takes about 300 ms however few results are shown. Tantivy (a Lucene-like
 engine in Rust) ranks with BM25 and block-max WAND, counts in native code, and answers the
 same queries in a few milliseconds (docs/benchmarks-registry.md). On SQLite, ranked text
-searches without a country or city filter use this index; FTS5 stays the engine of record
-(the SQL plans, condition-only filters, and every search while this index lags).
+searches whose filters are all indexed (``search.engine_for``) use this index; FTS5 stays
+the engine of record (the SQL plans, condition-only filters, texts made only of
+exclusions, and every search while this index lags).
 
 The index lives in a folder beside the database file (``<database>.text-index``; a
 per-process temporary folder for an in-memory database). One document per trial holds
@@ -14,10 +15,12 @@ per-process temporary folder for an in-memory database). One document per trial 
   identifiers), each boosted by its FTS5 ``bm25`` weight
   (``sqlplan.BM25_WEIGHTS``), split as FTS5 splits (runs of Unicode letters and digits),
   lower-cased, folded to ASCII and stemmed with Snowball English (as PostgreSQL stems);
-- the filter values: status, study type, sex, phase bits, age limits in days (open ends
-  stored as ``AGE_OPEN``) and each distinct site position as ``"lat lon"`` text, so a
-  distance filter is a term set of the positions within range (found by the in-memory
-  ``filterindex``).
+- the fields of every indexed filter declaration (``filters.FILTERS``: status, study
+  type, sex, phase bits, age limits in days with open ends stored as ``filters.AGE_OPEN``,
+  and each distinct site position as ``"lat lon"`` text, so a distance filter is a term
+  set of the positions within range found by the in-memory ``filterindex``), written and
+  queried by the declarations themselves (``textwriter.Writer.add``,
+  ``TextIndex.filter_queries``).
 
 **Consistency.** Every change to the registry gives it a new random stamp
 (``stamp.bump_version``, which also returns the stamp before). The index holds one extra
@@ -47,7 +50,6 @@ registry's vocabulary both find the same trials (120 random queries compared).
 from __future__ import annotations
 
 import atexit
-import fcntl
 import logging
 import os
 import shutil
@@ -58,43 +60,29 @@ from pathlib import Path
 
 import numpy as np
 
+from trialdesk.registry import filters
 from trialdesk.registry.sqlplan import BM25_WEIGHTS
 from trialdesk.registry.stamp import current_stamp
+from trialdesk.registry.textrow import TEXT_FIELDS
+from trialdesk.registry.textwriter import (
+    NO_STATE,
+    IndexBusy,
+    Writer,
+    index_error,
+    refuse_if_locked,
+)
 
 log = logging.getLogger(__name__)
 
-#: The FTS5 table's columns (migrations/0011_identifiers_text.py), in the order of
-#: BM25_WEIGHTS. An index folder made with other fields does not open (Tantivy: "the schema
-#: does not match"): FTS5 answers until a rebuild (the next import, or ``registry reindex``).
-TEXT_FIELDS = (
-    "brief_title",
-    "official_title",
-    "acronym",
-    "conditions_text",
-    "interventions_text",
-    "brief_summary",
-    "criteria_text",
-    "identifiers_text",
-)
+#: An index folder made with other fields than ``TEXT_FIELDS`` does not open (Tantivy: "the
+#: schema does not match"): FTS5 answers until a rebuild (the next import, or ``registry
+#: reindex``).
 BOOSTS = dict(zip(TEXT_FIELDS, (float(w) for w in BM25_WEIGHTS), strict=True))
 ANALYZER = "trialdesk_text"
-#: Stored for an open age limit (NULL in the database): below/above any age in days.
-AGE_OPEN = 10**12
-#: The status, study type or sex stored for an empty value.
-EMPTY = "_"
-#: The meta document's stamp when the index holds no known state (a stamp is hex or "").
-NO_STATE = "-"
-#: A rebuild reads this many trials (and their sites) at a time.
-REBUILD_CHUNK = 20_000
 #: The importer commits the index at most this often (and at the end).
 COMMIT_SECONDS = 10.0
 #: Set False to answer every search with FTS5 (tests compare the engines this way).
 ENABLED = os.environ.get("TRIALDESK_TEXT_INDEX", "1") != "0"
-
-_ROW_COLUMNS = (
-    "id", *TEXT_FIELDS, "overall_status", "study_type", "sex", "phase_mask", "min_age_days",
-    "max_age_days",
-)  # fmt: skip
 
 
 class TextIndex:
@@ -109,10 +97,12 @@ class TextIndex:
         builder.add_integer_field("id", stored=True, indexed=True, fast=True)
         for name in TEXT_FIELDS:
             builder.add_text_field(name, stored=False, tokenizer_name=ANALYZER)
-        for name in ("status", "study_type", "sex", "phase", "point", "meta"):
+        # The filter declarations' fields: raw (exact) terms first, then integers.
+        fields = [fld for f in filters.FILTERS if f.indexed for fld in f.index_fields]
+        for name in [name for name, kind in fields if kind == "raw"] + ["meta"]:
             builder.add_text_field(name, stored=False, tokenizer_name="raw")
-        builder.add_integer_field("min_age", indexed=True, fast=True)
-        builder.add_integer_field("max_age", indexed=True, fast=True)
+        for name in [name for name, kind in fields if kind == "int"]:
+            builder.add_integer_field(name, indexed=True, fast=True)
         builder.add_text_field("stamp", stored=True, tokenizer_name="raw")
         self.schema = builder.build()
         path.mkdir(parents=True, exist_ok=True)
@@ -165,6 +155,10 @@ class TextIndex:
             self._stamp = self._read_stamp(self._searcher)
             return self._searcher if self._stamp == db_stamp else None
 
+    def committed(self) -> None:
+        """A writer of this process committed: the next search re-reads the index."""
+        self._checked = 0.0
+
     def stamp(self) -> str | None:
         """The stamp of the database state the committed index holds (None: no state)."""
         self.index.reload()
@@ -214,35 +208,18 @@ class TextIndex:
         boosts = {f: BOOSTS[f] for f in fields}
         return self.index.parse_query(f'"{words}"', list(fields), field_boosts=boosts)
 
-    def filter_queries(self, query, close_points: list[str] | None) -> list:
-        """The query's status, phase, type, sex, age and distance filters as queries."""
-        from trialdesk.registry import PHASE_BITS
-        from trialdesk.registry.query import age_days
-
-        q, occur, schema = self.tantivy.Query, self.tantivy.Occur, self.schema
-
-        def any_of(field: str, values) -> object:
-            return q.boolean_query([(occur.Should, q.term_query(schema, field, v)) for v in values])
-
+    def filter_queries(self, query, origin, index) -> list | None:
+        """The query's declared filters (``filters.FILTERS``) as constant-score queries
+        (filters select, they do not rank: a rarer status must not score higher); None when
+        nothing can match (no site position within range). ``index`` is the in-memory
+        ``filterindex.FilterIndex`` (its site positions)."""
         out = []
-        if query.statuses:
-            out.append(any_of("status", query.statuses))
-        if query.phases:
-            out.append(any_of("phase", sorted({str(PHASE_BITS[p]) for p in query.phases})))
-        if query.study_type:
-            out.append(any_of("study_type", [query.study_type]))
-        if query.sex:
-            out.append(any_of("sex", ["ALL", EMPTY] if query.sex == "ALL" else
-                              [query.sex, "ALL", EMPTY]))  # fmt: skip
-        if query.age is not None:
-            days = age_days(query.age)
-            integer = self.tantivy.FieldType.Integer
-            out.append(q.range_query(schema, "min_age", integer, -AGE_OPEN, days))
-            out.append(q.range_query(schema, "max_age", integer, days, AGE_OPEN))
-        if close_points is not None:
-            out.append(q.term_set_query(schema, "point", close_points))
-        # Filters select, they do not rank: a rarer status or sex must not score higher.
-        return [q.const_score_query(f, 0.0) for f in out]
+        for f in filters.active(query):
+            compiled = f.tantivy(self, query, origin, index)
+            if compiled is None:
+                return None
+            out.extend(self.tantivy.Query.const_score_query(c, 0.0) for c in compiled)
+        return out
 
     def top(self, searcher, query, offset: int, limit: int) -> tuple[np.ndarray, np.ndarray, int]:
         """(ids, scores) of the matches ranked ``offset`` to ``offset + limit``, and the exact
@@ -270,157 +247,6 @@ class TextIndex:
         hits = result.hits
         ids = searcher.fast_field_values("id", [h[1] for h in hits]) if hits else []
         return np.array(ids, dtype=np.int64), np.array([h[0] for h in hits], np.float64), total
-
-
-def index_error(exc: BaseException) -> bool:
-    """Whether ``exc`` is a failure of the index itself (unreadable or damaged files, a
-    missing package): then FTS5 answers. Tantivy's Rust panics arrive as pyo3's
-    ``PanicException``, which derives from ``BaseException``; interrupts are not index
-    errors."""
-    return isinstance(exc, (ImportError, OSError, ValueError, RuntimeError)) or (
-        type(exc).__name__ == "PanicException"
-    )
-
-
-class IndexBusy(RuntimeError):
-    """Another process holds the text index's writer."""
-
-
-def refuse_if_locked(path: Path) -> None:
-    """Raise ``IndexBusy`` if a writer (of any process) holds the index folder's lock:
-    its folder must not be replaced under it. Tantivy locks the file with ``flock``."""
-    lock = path / ".tantivy-writer.lock"
-    if not lock.exists():
-        return
-    with open(lock, "rb") as handle:
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
-            raise IndexBusy(f"{path} is held by another writer") from None
-        fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-class Writer:
-    """Adds, replaces and deletes trials' documents; ``commit`` publishes them with a stamp."""
-
-    def __init__(self, owner: TextIndex, writer) -> None:
-        self.owner = owner
-        self.writer = writer
-
-    def __enter__(self) -> Writer:
-        return self
-
-    def __exit__(self, kind, *exc) -> None:
-        self.close(wait=kind is None)
-
-    def close(self, wait: bool = False) -> None:
-        """Release the index, dropping what was not committed.
-
-        With ``wait`` (the end of every write that went well) the background merges of the
-        committed segments finish first. Without it the writer is rolled back, which is
-        quick but cancels those merges: Tantivy restarts the writer's segment updater, and
-        each commit would stay a segment of its own (a 100,000-study import left 4, and
-        every model save one more, until a reindex)."""
-        if self.writer is not None:
-            writer, self.writer = self.writer, None
-            if wait:
-                writer.wait_merging_threads()  # uncommitted work is dropped here too
-            else:
-                writer.rollback()
-
-    def delete(self, trial_ids) -> None:
-        for pk in trial_ids:
-            self.writer.delete_documents_by_term("id", int(pk))
-
-    def add(self, row, points) -> None:
-        """One trial: ``row`` in ``_ROW_COLUMNS`` order, ``points`` its sites' (lat, lon)."""
-        n = len(TEXT_FIELDS)
-        fields = {"id": row[0]}
-        for name, value in zip(TEXT_FIELDS, row[1 : 1 + n], strict=True):
-            if value:
-                fields[name] = value
-        status, study_type, sex, mask, min_age, max_age = row[1 + n :]
-        fields["status"] = status or EMPTY
-        fields["study_type"] = study_type or EMPTY
-        fields["sex"] = sex or EMPTY
-        if mask:
-            fields["phase"] = [str(b) for b in _bits(mask)]
-        fields["min_age"] = -AGE_OPEN if min_age is None else min_age
-        fields["max_age"] = AGE_OPEN if max_age is None else max_age
-        if points:
-            fields["point"] = sorted({point_key(lat, lon) for lat, lon in points})
-        self.writer.add_document(self.owner.tantivy.Document(**fields))
-
-    def add_from_db(self, cursor, trial_ids=None) -> int:
-        """Index the given trials (all when None) as the database holds them; returns how
-        many. All trials are read in id ranges of ``REBUILD_CHUNK`` (bounded memory)."""
-        trials_sql = f"SELECT {', '.join(_ROW_COLUMNS)} FROM registry_trial"
-        sites_sql = (
-            "SELECT DISTINCT trial_id, lat, lon FROM registry_triallocation "
-            "WHERE lat IS NOT NULL AND lon IS NOT NULL"
-        )
-        if trial_ids is not None:
-            if not len(trial_ids):
-                return 0
-            # The ids bound as one JSON array (one statement text, whatever their number).
-            ids = ["[" + ",".join(str(int(i)) for i in trial_ids) + "]"]
-            member = " IN (SELECT value FROM json_each(%s))"
-            return self._add_rows(
-                cursor, (trials_sql + " WHERE id" + member, ids),
-                (sites_sql + " AND trial_id" + member, ids),
-            )  # fmt: skip
-        n, last = 0, -1
-        while True:
-            cursor.execute(
-                "SELECT max(id) FROM (SELECT id FROM registry_trial WHERE id > %s ORDER BY id "
-                "LIMIT %s)",
-                [last, REBUILD_CHUNK],
-            )
-            high = cursor.fetchone()[0]
-            if high is None:
-                return n
-            span = [last, high]
-            n += self._add_rows(
-                cursor, (trials_sql + " WHERE id > %s AND id <= %s", span),
-                (sites_sql + " AND trial_id > %s AND trial_id <= %s", span),
-            )  # fmt: skip
-            last = high
-
-    def _add_rows(self, cursor, trials, sites) -> int:
-        points: dict[int, list] = {}
-        cursor.execute(*sites)
-        for trial_id, lat, lon in cursor.fetchall():
-            points.setdefault(trial_id, []).append((lat, lon))
-        cursor.execute(*trials)
-        n = 0
-        while rows := cursor.fetchmany(5_000):
-            for row in rows:
-                self.add(row, points.get(row[0]))
-            n += len(rows)
-        return n
-
-    def commit(self, stamp: str | None) -> None:
-        """Publish everything added with the meta document naming ``stamp`` (None: the
-        index holds no known state), in one Tantivy commit."""
-        tantivy = self.owner.tantivy
-        self.writer.delete_documents_by_term("meta", "state")
-        value = NO_STATE if stamp is None else stamp
-        self.writer.add_document(tantivy.Document(meta="state", stamp=value))
-        self.writer.commit()
-        self.owner._checked = 0.0  # this process's searches re-read the index at once
-
-
-def _bits(mask: int):
-    bit = 1
-    while bit <= mask:
-        if mask & bit:
-            yield bit
-        bit <<= 1
-
-
-def point_key(lat: float, lon: float) -> str:
-    """A site position as the index stores it: the exact doubles (``-0.0`` as ``0.0``)."""
-    return f"{float(lat) + 0.0!r} {float(lon) + 0.0!r}"
 
 
 # ---------------------------------------------------------------------- per connection

@@ -39,18 +39,24 @@ class Term:
 
 @dataclass(frozen=True)
 class TextQuery:
-    """A parsed text query: alternatives (OR) of conjunctions (AND) of terms."""
+    """A parsed text query: alternatives (OR) of conjunctions (AND) of terms.
+
+    ``exclusions`` holds the alternatives of a query made only of excluded terms
+    (``-cirrhosis``): it ranks nothing (``groups`` is empty) and keeps the trials that no
+    alternative's terms exclude, i.e. it drops the trials matching ``fts5_excluded``."""
 
     groups: tuple[tuple[Term, ...], ...] = field(default_factory=tuple)
+    exclusions: tuple[tuple[Term, ...], ...] = field(default_factory=tuple)
 
     @property
     def empty(self) -> bool:
+        """Nothing to rank (no word or phrase to find; there may be ``exclusions``)."""
         return not self.groups
 
     def websearch(self) -> str:
         """The query in ``websearch_to_tsquery`` syntax (also shown to users)."""
         parts = []
-        for group in self.groups:
+        for group in self.groups or self.exclusions:
             words = []
             for term in group:
                 body = f'"{term.text}"' if term.phrase else term.text
@@ -66,6 +72,14 @@ class TextQuery:
             neg = "".join(f" NOT {fts5_string(t.text)}" for t in group if t.negated)
             alternatives.append(f"({pos}){neg}")
         return " OR ".join(f"({a})" for a in alternatives)
+
+    def fts5_excluded(self) -> str:
+        """For ``exclusions``: the FTS5 MATCH expression of the trials to drop. Keeping a
+        trial when any alternative excludes none of its terms, ``(-a -b) OR -c``, is
+        dropping those that match ``("a" OR "b") AND "c"``."""
+        return " AND ".join(
+            "(" + " OR ".join(fts5_string(t.text) for t in group) + ")" for group in self.exclusions
+        )
 
 
 _TOKEN = re.compile(r'(-?)"([^"]*)"?|(\S+)')
@@ -85,10 +99,12 @@ def clean_words(text: str) -> list[str]:
 
 
 def _phrase_words(text: str) -> list[str]:
-    """The words of a phrase, stop words kept (they hold the word positions) unless the
-    phrase is nothing but stop words."""
+    """The words of a phrase without the stop words at its ends (PostgreSQL drops them, so
+    ``"liver of"`` is ``liver`` on every engine); stop words inside are kept (they hold the
+    word positions). A phrase of nothing but stop words has no words."""
     words = _WORD.findall(text)
-    return words if any(w.lower() not in STOP_WORDS for w in words) else []
+    keep = [i for i, w in enumerate(words) if w.lower() not in STOP_WORDS]
+    return words[keep[0] : keep[-1] + 1] if keep else []
 
 
 def parse_text(text: str) -> TextQuery:
@@ -101,7 +117,11 @@ def parse_text(text: str) -> TextQuery:
       as ``MSC-DLC-1`` or ``ISC.19.29``, found in the trials' identifiers);
     - ``NCT 05227846`` (any case, a space, hyphen or colon after NCT) is the NCT number
       ``NCT05227846``;
-    - an alternative made only of exclusions is dropped (it cannot rank anything).
+    - a phrase's leading and trailing stop words are dropped (``"failure of"`` is
+      ``failure``), as PostgreSQL does; a stop word inside a phrase stays;
+    - a query made only of exclusions (``-cirrhosis``) finds every trial without them,
+      unranked (``TextQuery.exclusions``); next to an alternative with words, an
+      alternative made only of exclusions is dropped (it cannot rank anything).
     """
     groups: list[list[Term]] = [[]]
     text = _SPLIT_NCT.sub(r"NCT\1", text or "")
@@ -125,4 +145,6 @@ def parse_text(text: str) -> TextQuery:
         else:
             groups[-1].append(Term(" ".join(words), negated, phrase=True))
     kept = tuple(tuple(g) for g in groups if any(not t.negated for t in g))
-    return TextQuery(kept)
+    if kept:
+        return TextQuery(kept)
+    return TextQuery((), tuple(tuple(g) for g in groups if g))

@@ -120,7 +120,7 @@ class ImportFollower:
 
     def written(self, previous: str, stamp: str, replaced_ids, trials) -> None:
         """One file committed: the registry went from ``previous`` to ``stamp``; ``trials``
-        are its written trials as (``_ROW_COLUMNS`` row, [(lat, lon), ...])."""
+        are its written trials (``textrow.TextRow``, with their site positions)."""
         if not self.chained:
             return
         if previous != self.last:  # another writer changed the registry in between
@@ -128,8 +128,8 @@ class ImportFollower:
             return
         try:
             self.w.delete(replaced_ids)
-            for row, points in trials:
-                self.w.add(row, points)
+            for row in trials:
+                self.w.add(row)
             self.last, self.pending = stamp, True
             if time.monotonic() - self.committed_at >= COMMIT_SECONDS:
                 self._commit()
