@@ -68,9 +68,9 @@ def _first_cohort(study: Study, by: Any) -> Cohort:
     plan = conduct_plan(study)
     if plan.escalation is None:
         level = plan.dose_levels[0]
-        return _open_cohort(study, by, level, plan.max_enrolment)
-    level = plan.dose_level(plan.escalation.start_level)
-    return _open_cohort(study, by, level, min(plan.escalation.cohort_min, plan.max_enrolment))
+    else:
+        level = plan.dose_level(plan.escalation.start_level)
+    return _open_cohort(study, by, level, plan.first_cohort_capacity())
 
 
 def enrol(participant: Participant, by: Any, *, at: datetime | None = None) -> Participant:
@@ -259,11 +259,7 @@ def _propose(
 def _capacity_for(study: Study, plan: Any, level: Any) -> int:
     at_level = sum(c.capacity for c in study.cohorts.filter(dose_level=level.id))
     total = sum(c.capacity for c in study.cohorts.all())
-    capacity = min(
-        plan.escalation.cohort_min,
-        plan.escalation.cohort_max - at_level,
-        plan.max_enrolment - total,
-    )
+    capacity = plan.next_cohort_capacity(at_level, total)  # the A+B arithmetic, in the core
     if capacity <= 0:
         raise ConductError(
             f"{level.id} already has {at_level} participants (at most "
