@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from tests.conduct.conftest import PASSWORD, make_eligible
+from tests.conduct.conftest import APPROVE, PASSWORD, committee_member, make_eligible
 
 from trialdesk.conduct import services
 from trialdesk.conduct.errors import ConductError
@@ -143,13 +143,27 @@ def test_escalation_needs_a_signed_decision_that_follows_the_engine(setup):
     with pytest.raises(ConductError, match="full"):
         services.enrol(people[3], coordinator(setup), at=ENROLLED)
     with pytest.raises(ConductError, match="may not sign safety review"):
-        services.sign_decision(decision, inv, password=PASSWORD, meaning="approve")
-    services.sign_decision(decision, src, password=PASSWORD, meaning="approve")
+        services.sign_decision(decision, inv, password=PASSWORD, meaning=APPROVE)
+    services.sign_decision(decision, src, password=PASSWORD, meaning=APPROVE)
+    # One signature is not the protocol's quorum (conduct.escalation.src_quorum: 2)
+    decision.refresh_from_db()
+    assert not decision.effective
+    with pytest.raises(ConductError, match="full"):
+        services.enrol(people[3], coordinator(setup), at=ENROLLED)
+    with pytest.raises(ConductError, match="already signed"):
+        services.sign_decision(decision, src, password=PASSWORD, meaning=APPROVE)
+    # a committee member of a site that does not run the study cannot sign
+    other = setup.users[("VINMEC", "safety review committee member")]
+    with pytest.raises(ConductError, match="does not work at a site of NCT05227846"):
+        services.sign_decision(decision, other, password=PASSWORD, meaning=APPROVE)
+    services.sign_decision(decision, committee_member(setup), password=PASSWORD, meaning=APPROVE)
+    decision.refresh_from_db()
+    assert decision.effective
     services.enrol(people[3], coordinator(setup), at=ENROLLED)
     people[3].refresh_from_db()
     assert people[3].slot.cohort.dose_level == "DL2"
-    sig = decision.signatures.get()
-    assert sig.printed_name == "Safety Review Committee Member BJ302"
+    names = [s.printed_name for s in decision.signatures.order_by("signed_at", "pk")]
+    assert names == ["Safety Review Committee Member BJ302", "Member 2 BJ302"]
 
 
 def test_single_arm_takes_up_to_max_enrolment(setup):

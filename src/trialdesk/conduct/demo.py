@@ -237,15 +237,17 @@ def build_escalation_history(study: Study, site: Any, users: dict[str, Any], pas
         chosen = conduct_plan(study).dose_levels[engine.next_dose - 1].id
         current = study.cohorts.order_by("-number").first().dose_level
         kind = "escalate" if chosen != current else "stay"
+        # The committee met when the cohort's DLT windows had closed (entry after the fact).
+        met = day0 + timedelta(days=2 * 2 + 5 + 35)
         decision = services.propose_decision(
             study, users["safety review committee member"], decision=kind, dose_level=chosen,
-            rationale="",
+            rationale="", at=_at(met, 15),
         )  # fmt: skip
-        services.sign_decision(
-            decision, users["safety review committee member"],
-            password=passwords["safety review committee member"],
-            meaning="I approve this safety review committee decision",
-        )  # fmt: skip
+        for member in ("safety review committee member", "second safety review committee member"):
+            services.sign_decision(
+                decision, users[member], password=passwords[member],
+                meaning=services.signing.DECISION_MEANING,
+            )  # fmt: skip
     day0 = start + timedelta(days=250)
     first = b.screen(day0)
     b.consent(first, day0 + timedelta(days=1))

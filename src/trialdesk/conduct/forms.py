@@ -76,11 +76,21 @@ class AttestationForm(forms.Form):
 
 
 class SignatureForm(forms.Form):
-    meaning = forms.CharField(max_length=300)
+    """Meaning from the act's fixed list (services/signing.py::MEANINGS), password re-entered."""
+
+    meaning = forms.ChoiceField(widget=forms.RadioSelect, label="Meaning of your signature")
     password = forms.CharField(
         label="Your password (re-entered to sign)",
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+
+    def __init__(self, *args, act: str, **kwargs):  # noqa: ANN002, ANN003
+        from trialdesk.conduct.services.signing import meanings_for
+
+        super().__init__(*args, **kwargs)
+        meanings = meanings_for(act)
+        self.fields["meaning"].choices = [(m, m) for m in meanings]
+        self.fields["meaning"].initial = meanings[0]
 
 
 class ConsentForm(forms.Form):

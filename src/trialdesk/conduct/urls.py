@@ -26,6 +26,7 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", account.PasswordChangeView.as_view(), name="password"),
+    path("identity/", account.confirm_identity, name="identity"),
     path("", study.home, name="home"),
     path("trials/<str:nct_id>/", study.dashboard, name="dashboard"),
     path("trials/<str:nct_id>/screen/", screening.screen, name="screen"),

@@ -23,9 +23,11 @@ from trialdesk.conduct.models import (
     write,
 )
 from trialdesk.conduct.services.access import require_member, require_perm
-from trialdesk.conduct.services.signing import sign
-
-ELIGIBILITY_MEANING = "I confirm the eligibility decision for this participant"
+from trialdesk.conduct.services.signing import (  # noqa: F401 - ELIGIBILITY_MEANING re-exported
+    ELIGIBILITY_MEANING,
+    sign,
+    verify_signer,
+)
 
 
 def parse_patient_data(source: str, text: str, name: str) -> tuple[Any, dict]:
@@ -234,6 +236,7 @@ def sign_eligibility(
     eligible (or a screen failure with the engine's reasons)."""
     require_perm(by, "sign_eligibility", "sign eligibility")
     require_member(by, assessment.participant.site)
+    verify_signer(by, password)  # outside the transaction: a refusal is logged
     with transaction.atomic():
         # Lock the participant and check under the lock: two investigators signing at once
         # give one signature (and a unique constraint backs it).
