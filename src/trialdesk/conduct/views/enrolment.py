@@ -57,11 +57,19 @@ def dosing(request: HttpRequest, pk: int) -> HttpResponse:
     form = DosingForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.record_dose(p, request.user, **form.cleaned_data)
+            given = services.record_dose(p, request.user, **form.cleaned_data)
         except ConductError as exc:
             add_service_error(form, exc)
         else:
-            messages.success(request, "Dose recorded.")
+            from trialdesk.conduct.services.dosing import dose_deviation
+
+            deviation = dose_deviation(given)
+            if deviation is not None:
+                messages.warning(
+                    request, f"Dose recorded, with a protocol deviation: {deviation.description}"
+                )
+            else:
+                messages.success(request, "Dose recorded.")
             return redirect("conduct:participant", pk=p.pk)
     context = {"participant": p, "form": form, "level": level}
     return render(request, "conduct/dosing.html", context)
