@@ -48,6 +48,11 @@ urlpatterns = [
     path("participants/<int:pk>/sign/", screening.sign_eligibility, name="sign"),
     path("participants/<int:pk>/consent/", consent.consent, name="consent"),
     path("participants/<int:pk>/correct/", participant.correct, name="correct"),
+    path(
+        "participants/<int:pk>/deviations/<int:deviation>/review/",
+        participant.review_deviation,
+        name="review-deviation",
+    ),
     path("participants/<int:pk>/history/", participant.history, name="history"),
     path("participants/<int:pk>/visits/<str:code>/", visits.visit, name="visit"),
     path(

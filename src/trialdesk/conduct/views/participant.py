@@ -58,6 +58,25 @@ def correct(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "conduct/correct.html", {"participant": p, "form": form})
 
 
+@login_required
+@require_http_methods(["POST"])
+def review_deviation(request: HttpRequest, pk: int, deviation: int) -> HttpResponse:
+    """The investigator records their review of a flagged deviation."""
+    from trialdesk.conduct.services.screening import review_deviation as review
+
+    p = participant_for(request, pk)
+    found = p.deviations.filter(pk=deviation).first()
+    if found is None:
+        raise Http404("no such deviation for this participant")
+    try:
+        review(found, request.user, note=request.POST.get("note", ""))
+    except ConductError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Review recorded.")
+    return redirect("conduct:participant", pk=p.pk)
+
+
 _RECORDS = {
     "participant": lambda p: p,
     "assessment": lambda p: p.assessments,

@@ -11,6 +11,7 @@ from trialdesk.conduct.models import (
     DataQuery,
     LabEventProposal,
     Participant,
+    ProtocolDeviation,
     Referral,
     Study,
 )
@@ -55,6 +56,9 @@ def dashboard(request: HttpRequest, nct_id: str) -> HttpResponse:
             .order_by("-awareness_at")
         ],
         "visits_due": _visits_due(participants),
+        "to_review": ProtocolDeviation.objects.filter(
+            participant__in=participants, needs_review=True, reviewed_at__isnull=True
+        ).select_related("participant"),
         "pending_proposals": LabEventProposal.objects.filter(
             visit__participant__in=participants, status=LabEventProposal.PROPOSED
         ).count(),
