@@ -112,3 +112,29 @@ def test_admin_cannot_untick_enrolment_closed_and_membership_changes_keep_histor
     rows = list(SiteMembership.history.filter(id=m.pk).order_by("history_id"))
     assert [(r.history_type, r.history_user) for r in rows] == [("+", root), ("-", root)]
     assert verify() == []
+
+
+def test_the_dashboard_closes_and_reopens_with_the_rules(setup, client):
+    _stop(setup)
+    url = "/conduct/trials/NCT05227846/enrolment/"
+    coordinator = setup.users[("BJ302", "coordinator")]
+    client.force_login(coordinator)
+    page = client.get("/conduct/trials/NCT05227846/").content.decode()
+    assert "enrolment-control" not in page  # not the coordinator's act
+    response = client.post(url, {"action": "reopen", "reason": "x", "amendment": "A1"}, follow=True)
+    assert "may not close or reopen" in response.content.decode()
+    inv = setup.users[("BJ302", "investigator")]
+    client.force_login(inv)
+    page = client.get("/conduct/trials/NCT05227846/").content.decode()
+    assert "Reopen enrolment" in page
+    response = client.post(url, {"action": "reopen", "reason": "unrelated"}, follow=True)
+    assert "approved protocol amendment" in response.content.decode()
+    setup.bj.refresh_from_db()
+    assert setup.bj.enrolment_closed
+    client.post(url, {"action": "reopen", "reason": "unrelated", "amendment": "Amendment 3"})
+    setup.bj.refresh_from_db()
+    assert not setup.bj.enrolment_closed
+    assert client.get(url).status_code == 405
+    # another site's investigator does not even see the study
+    client.force_login(setup.users[("VINMEC", "investigator")])
+    assert client.post(url, {"action": "close", "reason": "x"}).status_code == 404

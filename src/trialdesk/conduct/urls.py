@@ -29,6 +29,7 @@ urlpatterns = [
     path("identity/", account.confirm_identity, name="identity"),
     path("", study.home, name="home"),
     path("trials/<str:nct_id>/", study.dashboard, name="dashboard"),
+    path("trials/<str:nct_id>/enrolment/", study.enrolment, name="enrolment"),
     path("trials/<str:nct_id>/screen/", screening.screen, name="screen"),
     # Public (no login): the referral form under the eligibility check posts here.
     path("referrals/new/<str:nct_id>/", referrals.new_referral, name="referral-new"),
