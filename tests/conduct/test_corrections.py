@@ -38,7 +38,7 @@ def test_a_correction_that_makes_an_enrolled_participant_too_old_is_flagged(setu
     deviation = p.deviations.get()
     assert deviation.kind == ProtocolDeviation.ELIGIBILITY_CHANGED and deviation.needs_review
     assert "birth_date" in deviation.description and "INELIGIBLE" in deviation.description
-    assert "flagged for the investigator" in p.history.first().history_change_reason
+    assert "re-run: INELIGIBLE, flagged" in p.history.first().history_change_reason
     # on the dashboard until the investigator reviews it
     inv = setup.users[("BJ302", "investigator")]
     client.force_login(inv)

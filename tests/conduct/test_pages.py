@@ -39,6 +39,8 @@ def participant_urls(p):
             kwargs.update(event=p.adverse_events.get().pk)
         if "query_id" in params:
             kwargs.update(query_id=p.queries.get().pk)
+        if "deviation" in params:
+            kwargs.update(deviation=p.deviations.get().pk)
         urls.append(reverse(f"conduct:{pattern.name}", kwargs=kwargs))
     return urls
 
@@ -90,11 +92,20 @@ def test_another_sites_participant_is_a_404_on_every_participant_url(client, set
         ),
         setup.users[("BJ302", "coordinator")],
     )
+    from trialdesk.conduct.models import ProtocolDeviation
+
+    write(
+        ProtocolDeviation(
+            participant=bj_participant, kind="eligibility changed", description="t",
+            needs_review=True,
+        ),
+        setup.users[("BJ302", "coordinator")],
+    )  # fmt: skip
     urls = participant_urls(bj_participant)
     assert len(urls) >= 15
     client.force_login(setup.users[("BJ302", "monitor")])
     for url in urls:
-        post_only = url.endswith(("/enrol/", "/report/")) or "/proposals/" in url
+        post_only = url.endswith(("/enrol/", "/report/", "/review/")) or "/proposals/" in url
         expected = 405 if post_only else 200
         assert client.get(url).status_code == expected, url
     for role in ("investigator", "coordinator", "administrator"):

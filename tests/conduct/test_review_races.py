@@ -6,7 +6,6 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
 from tests.conduct.conftest import (
     APPROVE,
@@ -107,7 +106,7 @@ def test_the_database_keeps_one_signature_per_eligibility_assessment(setup):
         meaning=ELIGIBLE,
         signed_at=timezone.now(),
     )
-    with pytest.raises(ValidationError, match="conduct_one_eligibility_signature"):
+    with pytest.raises(ConductError, match="conduct_one_eligibility_signature"):
         write(second, other)  # the model's check
     with pytest.raises(IntegrityError), transaction.atomic():
         Signature.objects.bulk_create([second])  # a raw insert: the database refuses it

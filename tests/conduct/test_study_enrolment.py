@@ -61,7 +61,9 @@ def test_reopening_after_a_signed_stop_needs_the_amendment(setup):
     assert not study.enrolment_closed
     row = study.history.order_by("-history_id").first()
     assert row.history_user == inv
-    assert "approved amendment Amendment 3" in row.history_change_reason
+    assert row.history_change_reason == (
+        "reopened: the signal was unrelated; amendment Amendment 3, EC approval 2026-12-01"
+    )
     # closing by hand (no decision) needs the same permission and a reason
     with pytest.raises(ConductError, match="may not close or reopen"):
         close_enrolment(setup.bj, coordinator, reason="x")

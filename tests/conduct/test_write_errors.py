@@ -52,3 +52,17 @@ def test_a_unique_constraint_names_its_fields(setup):
     with pytest.raises(ConductError) as info:
         write(twin, setup.users[("BJ302", "investigator")])
     assert info.value.field == "assessment"
+
+
+def test_a_reason_longer_than_the_history_keeps_is_refused_not_cut(setup):
+    # simple-history's history_change_reason is varchar(100): PostgreSQL would refuse a
+    # longer one with a database error, SQLite would keep it whole; both now say so.
+    (p,) = make_eligible(setup, 1)
+    p.initials = "QQ"
+    with pytest.raises(ConductError, match="101 characters: at most 100") as info:
+        write(p, coordinator(setup), "x" * 101)
+    assert info.value.field == "reason"
+    p.refresh_from_db()
+    assert p.initials != "QQ"
+    with pytest.raises(ConductError, match="at most 100"):
+        services.correct_participant(p, coordinator(setup), reason="y" * 150, initials="QQ")

@@ -18,7 +18,29 @@ from simple_history.models import HistoricalRecords
 
 from trialdesk.conduct.errors import AuditUserRequired, ChangeReasonRequired, ConductError
 
-__all__ = ["ClinicalRecord", "ImmutableRecord", "remove", "write"]
+__all__ = ["REASON_MAX_LENGTH", "ClinicalRecord", "ImmutableRecord", "remove", "with_note", "write"]
+
+#: The history's reason column (django-simple-history's ``history_change_reason``,
+#: varchar(100)): a longer reason is refused with a message, not cut (PostgreSQL would
+#: refuse it with a database error; SQLite would store it whole).
+REASON_MAX_LENGTH = 100
+
+
+def check_reason_length(reason: str | None) -> None:
+    if reason and len(reason) > REASON_MAX_LENGTH:
+        raise ConductError(
+            f"the reason is {len(reason)} characters: at most {REASON_MAX_LENGTH} are kept in "
+            "the history, shorten it",
+            field="reason",
+        )
+
+
+def with_note(reason: str, note: str) -> str:
+    """``reason`` followed by `` (note)`` when both fit in the history's reason column, else
+    ``reason`` alone (the note is then kept elsewhere, e.g. in a deviation)."""
+    reason = reason.strip()
+    full = f"{reason} ({note})"
+    return full if len(full) <= REASON_MAX_LENGTH else reason
 
 
 class ClinicalRecord(models.Model):
@@ -46,6 +68,7 @@ class ClinicalRecord(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         adding = self._state.adding
         self._check_audit("creation" if adding else "change")
+        check_reason_length(getattr(self, "_change_reason", None))
         if adding and not (getattr(self, "_change_reason", None) or "").strip():
             self._change_reason = "created"
         super().save(*args, **kwargs)
@@ -53,6 +76,7 @@ class ClinicalRecord(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         self._check_audit("deletion")
+        check_reason_length(getattr(self, "_change_reason", None))
         return super().delete(*args, **kwargs)
 
 

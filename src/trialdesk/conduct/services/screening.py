@@ -23,6 +23,7 @@ from trialdesk.conduct.models import (
     TrialSite,
     write,
 )
+from trialdesk.conduct.models.audit import check_reason_length, with_note
 from trialdesk.conduct.services.access import require_member, require_perm
 from trialdesk.conduct.services.signing import (  # noqa: F401 - ELIGIBILITY_MEANING re-exported
     ELIGIBILITY_MEANING,
@@ -279,6 +280,7 @@ def correct_participant(participant: Participant, by: Any, *, reason: str, **val
         raise ConductError(f"not correctable here: {', '.join(sorted(unknown))}")
     if not (reason or "").strip():
         raise ConductError("a reason is required for any change", field="reason")
+    check_reason_length(reason.strip())
     before = {name: getattr(participant, name) for name in CORRECTABLE}
     for name, value in values.items():
         setattr(participant, name, value)
@@ -297,17 +299,8 @@ def correct_participant(participant: Participant, by: Any, *, reason: str, **val
             return write(participant, by, reason)
         rerun = _rerun(participant, signed)
         if rerun.overall == signed.overall:
-            return write(
-                participant,
-                by,
-                f"{reason.strip()} (eligibility re-run with the correction: still {signed.overall})",
-            )
-        write(
-            participant,
-            by,
-            f"{reason.strip()} (eligibility re-run with the correction: {rerun.overall}, "
-            f"signed {signed.overall}: flagged for the investigator)",
-        )
+            return write(participant, by, with_note(reason, f"re-run: still {signed.overall}"))
+        write(participant, by, with_note(reason, f"re-run: {rerun.overall}, flagged"))
         new = write(
             EligibilityAssessment(
                 participant=participant,
@@ -366,4 +359,4 @@ def review_deviation(deviation: ProtocolDeviation, by: Any, *, note: str) -> Pro
     deviation.reviewed_by = by
     deviation.review_note = note
     with transaction.atomic():
-        return write(deviation, by, f"reviewed by the investigator: {note}")
+        return write(deviation, by, with_note("reviewed by the investigator", note))

@@ -18,10 +18,12 @@ from django.db import transaction
 
 from trialdesk.conduct.errors import ConductError
 from trialdesk.conduct.models import SafetyReviewDecision, Study
+from trialdesk.conduct.models.audit import check_reason_length
 from trialdesk.conduct.services.access import require_perm
 
 
 def _save(study: Study, by: Any, reason: str) -> Study:
+    check_reason_length(reason)
     study._history_user = by
     study._change_reason = reason
     study.save(update_fields=["enrolment_closed"])
@@ -57,7 +59,7 @@ def close_enrolment(
         if study.enrolment_closed:
             raise ConductError(f"{study}: enrolment is already closed")
         study.enrolment_closed = True
-        return _save(study, by, f"enrolment closed: {reason}")
+        return _save(study, by, f"closed: {reason}")
 
 
 def reopen_enrolment(study: Study, by: Any, *, reason: str, amendment: str = "") -> Study:
@@ -79,5 +81,5 @@ def reopen_enrolment(study: Study, by: Any, *, reason: str, amendment: str = "")
                 field="amendment",
             )
         study.enrolment_closed = False
-        note = f" (approved amendment {amendment})" if amendment else ""
-        return _save(study, by, f"enrolment reopened: {reason}{note}")
+        note = f"; amendment {amendment}" if amendment else ""
+        return _save(study, by, f"reopened: {reason}{note}")
