@@ -205,7 +205,8 @@ def propose_decision(
 ) -> SafetyReviewDecision:
     """Record the committee's decision with the snapshot and the engine's recommendation;
     it takes effect when signed (:func:`sign_decision`). ``at``: when the committee met,
-    for entry after the fact (default now; not in the future). The signatures carry the time they are given."""
+    for entry after the fact (default now; not in the future). The signatures carry the
+    time they are given."""
     require_perm(by, "add_safetyreviewdecision", "record safety review decisions")
     require_study_member(by, study)
     at = at or timezone.now()
