@@ -195,3 +195,24 @@ def test_admin_lists_the_access_log_and_consent_versions(setup, client):
     assert response.status_code == 302
     version.refresh_from_db()
     assert version.history.first().history_change_reason == "approval date corrected"
+
+
+def test_admin_lists_identity_checks_read_only(setup, client):
+    from django.contrib.auth import get_user_model
+
+    from trialdesk.conduct.models import IdentityCheck
+
+    inv = setup.users[("BJ302", "investigator")]
+    inv.set_password("reset")
+    inv.save()
+    check = IdentityCheck.objects.get(user=inv)
+    root = get_user_model().objects.create_superuser("root", password=PASSWORD)
+    client.force_login(root)
+    page = client.get("/admin/conduct/identitycheck/").content.decode()
+    assert inv.username in page
+    detail = client.get(f"/admin/conduct/identitycheck/{check.pk}/change/").content.decode()
+    assert "code_hash" not in detail
+    assert (
+        client.post(f"/admin/conduct/identitycheck/{check.pk}/delete/", {"post": "yes"}).status_code
+        == 403
+    )

@@ -13,6 +13,7 @@ from simple_history.admin import SimpleHistoryAdmin
 from trialdesk.conduct.models import (
     AccessEvent,
     ConsentFormVersion,
+    IdentityCheck,
     ReferenceRange,
     Site,
     SiteMembership,
@@ -137,6 +138,24 @@ class AccessEventAdmin(admin.ModelAdmin):
     list_display = ("at", "kind", "username", "detail")
     list_filter = ("kind",)
     search_fields = ("username",)
+
+    def has_add_permission(self, request):  # noqa: ANN001
+        return False
+
+    def has_change_permission(self, request, obj=None):  # noqa: ANN001
+        return False
+
+    def has_delete_permission(self, request, obj=None):  # noqa: ANN001
+        return False
+
+
+@admin.register(IdentityCheck)
+class IdentityCheckAdmin(admin.ModelAdmin):
+    """Read only: opened by a password reset, closed by the user's code (services/signing)."""
+
+    list_display = ("user", "opened_at", "opened_by", "code_issued_at", "confirmed_at")
+    list_filter = ("confirmed_at",)
+    exclude = ("code_hash",)
 
     def has_add_permission(self, request):  # noqa: ANN001
         return False
