@@ -106,7 +106,7 @@ class ConductUserAdmin(UserAdmin):
 
 
 class ConsentFormVersionForm(forms.ModelForm):
-    reason = forms.CharField(max_length=300, required=False, help_text="Required for a change.")
+    reason = forms.CharField(max_length=100, required=False, help_text="Required for a change.")
 
     class Meta:
         model = ConsentFormVersion
@@ -168,7 +168,7 @@ class IdentityCheckAdmin(admin.ModelAdmin):
 
 
 class ReferenceRangeForm(forms.ModelForm):
-    reason = forms.CharField(max_length=300, required=False, help_text="Required for a change.")
+    reason = forms.CharField(max_length=100, required=False, help_text="Required for a change.")
 
     class Meta:
         model = ReferenceRange

@@ -101,7 +101,7 @@ def decline_referral(referral: Referral, by: Any, *, reason: str) -> Referral:
         raise ConductError("a reason is required to decline a referral", field="reason")
     referral.status, referral.decline_reason = Referral.DECLINED, reason
     with transaction.atomic():
-        return write(referral, by, f"declined: {reason}")
+        return write(referral, by, f"declined: {reason}"[:100])  # whole in decline_reason
 
 
 def start_screening(referral: Referral, by: Any, **screening: Any) -> Participant:
