@@ -35,7 +35,7 @@ def test_bedside_refuses_the_wrong_participant(cell_setup, live_server, watched)
     _, collection = donor_with_collection(s)
     lot = processed_lot(s, collection, "VM-L1")
     record_results(s, lot)
-    release.release_lot(lot, lab(s), password=PASSWORD, meaning="meets specification")
+    release.release_lot(lot, lab(s), password=PASSWORD, meaning=release.RELEASE_MEANING)
     lot.refresh_from_db()
     unit = doses.prepare_dose(lot, people[0], lab(s), body_weight_kg=Decimal(60))
 

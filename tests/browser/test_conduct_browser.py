@@ -143,3 +143,52 @@ def test_htmx_dismisses_a_lab_proposal_in_place_without_csp_violation(
     assert offsite == []
     page.goto(f"{live_server.url}/conduct/participants/{p.pk}/")
     assert watched.csp_problems() == []
+
+
+def test_htmx_answers_a_query_and_shows_ae_form_errors_in_place(
+    setup,  # noqa: F811 (imported fixture)
+    live_server,
+    watched,  # noqa: F811 (imported fixture)
+):
+    """The data query's answer and the adverse-event form update in place (HTMX): no
+    navigation until the event is recorded, and no CSP violation."""
+    from tests.conduct.conftest import make_eligible
+
+    from trialdesk.conduct.models import DataQuery
+    from trialdesk.conduct.services.queries import open_query
+
+    page = watched.page
+    (p,) = make_eligible(setup, 1)
+    q = open_query(
+        p, setup.users[("BJ302", "monitor")], record_type="participant", record_id=p.pk,
+        field="birth_date", question="Please check the birth date against the ID card.",
+    )  # fmt: skip
+    login(page, live_server.url, "bj302-coordinator")
+    page.goto(f"{live_server.url}/conduct/participants/{p.pk}/queries/{q.pk}/")
+    url_before = page.url
+    page.get_by_label("Answer").fill("Checked: the birth date matches the ID card.")
+    page.get_by_role("button", name="Answer").click()
+    expect(page.locator("#query-status")).to_have_text("Answered")
+    expect(page.locator("#query-panel")).to_contain_text("Query updated.")
+    expect(page.locator("#query-history")).to_contain_text("answered")
+    assert page.url == url_before
+    assert DataQuery.objects.get(pk=q.pk).status == DataQuery.ANSWERED
+
+    # the adverse-event form: a resolution before the onset is refused in place
+    page.goto(f"{live_server.url}/conduct/participants/{p.pk}/adverse-events/new/")
+    url_before = page.url
+    page.get_by_label("CTCAE term").select_option("Fever")
+    page.locator("#id_grade").select_option("1")
+    page.locator("#id_onset_date").fill("2026-11-25")
+    page.get_by_label("Site aware at (UTC)").fill("2026-11-25T10:00")
+    page.locator("#id_resolution_date").fill("2026-11-24")
+    page.get_by_role("button", name="Record").click()
+    expect(page.locator("#ae-form")).to_contain_text("the resolution is before the onset")
+    assert page.url == url_before
+    expect(page.locator("#id_onset_date")).to_have_value("2026-11-25")  # what was typed stays
+    page.locator("#id_resolution_date").fill("2026-11-26")
+    page.get_by_role("button", name="Record").click()
+    page.wait_for_url("**/adverse-events/*/")
+    expect(page.locator("body")).to_contain_text("Adverse event recorded")
+    assert p.adverse_events.get().resolution_date.isoformat() == "2026-11-26"
+    assert watched.csp_problems() == []

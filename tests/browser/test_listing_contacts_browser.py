@@ -17,6 +17,7 @@ from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import sync_playwright
+from tests.browser._db import close_playwright_connections
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -85,6 +86,7 @@ def test_contacts_and_sites_are_separated(import_records, live_server, monkeypat
             site_contacts = _gaps(page, ".sites > li:first-child .contact")
             sites = _gaps(page, ".sites > li")
         finally:
+            close_playwright_connections()  # tests/browser/_db.py
             browser.close()
     assert len(central) == 1 and len(site_contacts) == 1 and len(sites) == 1
     assert central[0] >= MIN_GAP_PX, f"central contacts {central[0]} px apart"

@@ -20,6 +20,7 @@ from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
+from tests.browser._db import close_playwright_connections
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = Path("/usr/bin/chromium")
@@ -56,6 +57,7 @@ def phone_page(live_server, monkeypatch):
             page.set_default_timeout(15_000)
             yield page, offsite
         finally:
+            close_playwright_connections()  # tests/browser/_db.py
             browser.close()
 
 

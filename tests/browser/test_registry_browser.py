@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
+from tests.browser._db import close_playwright_connections
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -60,6 +61,7 @@ def browser_page(live_server, monkeypatch):
             page.set_default_timeout(15_000)
             yield page, offsite
         finally:
+            close_playwright_connections()  # tests/browser/_db.py
             browser.close()
 
 

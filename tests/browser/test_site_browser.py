@@ -15,6 +15,7 @@ from urllib.parse import urlparse
 
 import pytest
 from playwright.sync_api import expect, sync_playwright
+from tests.browser._db import close_playwright_connections
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -84,6 +85,7 @@ def watched(live_server, monkeypatch):
             context.route("**/*", only_local)
             yield w
         finally:
+            close_playwright_connections()  # tests/browser/_db.py
             browser.close()
 
 

@@ -46,7 +46,7 @@ def chain(cell_setup):
     for number in ("VM-L1", "VM-L2"):
         lot = processed_lot(s, collection, number)
         record_results(s, lot)
-        release.release_lot(lot, lab(s), password=PASSWORD, meaning="meets specification")
+        release.release_lot(lot, lab(s), password=PASSWORD, meaning=release.RELEASE_MEANING)
         lot.refresh_from_db()
         lots.append(lot)
     weights = [Decimal(55), Decimal(60), Decimal(65), Decimal(70)]
@@ -203,7 +203,7 @@ def test_a_thaw_too_long_before_the_infusion(cell_setup, tmp_path, monkeypatch, 
         cryo, lab(s), thawed_at=start - timedelta(hours=5), post_thaw_viability_pct=90
     )
     record_results(s, lot)
-    release.release_lot(lot, lab(s), password=PASSWORD, meaning="meets specification")
+    release.release_lot(lot, lab(s), password=PASSWORD, meaning=release.RELEASE_MEANING)
     lot.refresh_from_db()
     unit = doses.prepare_dose(lot, p, lab(s), body_weight_kg=Decimal(60))
     if on_breach == "block":

@@ -32,7 +32,7 @@ def test_simultaneous_preparations_from_one_lot(cell_setup):
     _, collection = donor_with_collection(s)
     lot = processed_lot(s, collection, "VM-L1")  # 100 ml at 5 x10^6/ml: 8 doses of 12 ml
     record_results(s, lot)
-    release.release_lot(lot, lab(s), password=PASSWORD, meaning="meets specification")
+    release.release_lot(lot, lab(s), password=PASSWORD, meaning=release.RELEASE_MEANING)
     lot.refresh_from_db()
     barrier = threading.Barrier(len(people))
     results: dict[int, str] = {}

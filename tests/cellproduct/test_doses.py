@@ -28,7 +28,7 @@ pytestmark = pytest.mark.django_db
 def released_lot(s, collection, number, results=None):
     lot = processed_lot(s, collection, number)
     record_results(s, lot, results)
-    release.release_lot(lot, lab(s), password=PASSWORD, meaning="meets specification")
+    release.release_lot(lot, lab(s), password=PASSWORD, meaning=release.RELEASE_MEANING)
     lot.refresh_from_db()
     return lot
 

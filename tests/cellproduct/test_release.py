@@ -38,12 +38,12 @@ def test_a_passing_lot_is_released_with_a_signature(cell_setup, lot):
     verdict = release.lot_verdict(lot)
     assert verdict.passed
     assert {t.name: t.passed for t in lot.tests.all()} == dict.fromkeys(GOOD_RESULTS, True)
+    with pytest.raises(ConductError, match="meaning of a lot release signature is one of"):
+        release.release_lot(lot, lab(cell_setup), password=PASSWORD, meaning="looks fine")
     with pytest.raises(ConductError, match="password is not correct"):
-        release.release_lot(lot, lab(cell_setup), password="wrong", meaning="released")
+        release.release_lot(lot, lab(cell_setup), password="wrong", meaning=release.RELEASE_MEANING)
     assert not LotRelease.objects.exists()
-    r = release.release_lot(
-        lot, lab(cell_setup), password=PASSWORD, meaning="meets its release specification"
-    )
+    r = release.release_lot(lot, lab(cell_setup), password=PASSWORD, meaning=release.RELEASE_MEANING)
     assert r.passed and r.printed_name == "Cell-Lab Staff VINMEC"
     assert {i["name"] for i in r.verdict} >= {"endotoxin", "CD14 or CD11b", "endotoxin_dose"}
     with pytest.raises(CellProductError, match="already released"):

@@ -86,3 +86,37 @@ def test_naive_awareness_is_refused():
         )
     with pytest.raises(TypeError, match="awareness: expected a datetime"):
         report_deadlines("2026-03-20", fatal_or_life_threatening=False, unexpected=False)
+
+
+# --- adverse event date rules (moved from conduct's services into the core) ---
+
+
+def test_event_date_rules():
+    from datetime import date
+
+    from trialdesk.clinical.safety import event_date_problems
+
+    now = datetime(2026, 12, 4, 12, tzinfo=UTC)
+    ok = event_date_problems(
+        date(2026, 11, 20),
+        datetime(2026, 11, 20, 18, tzinfo=UTC),
+        date(2026, 11, 25),
+        consented_on=date(2026, 11, 1),
+        now=now,
+    )
+    assert ok == []
+    # ICH E2A II.A.1: an event before the participant entered the trial is history.
+    before = event_date_problems(
+        date(2026, 10, 30), now, None, consented_on=date(2026, 11, 1), now=now
+    )
+    assert [f for f, _ in before] == ["onset_date"] and "medical history" in before[0][1]
+    future = event_date_problems(
+        date(2026, 12, 5), datetime(2026, 12, 5, tzinfo=UTC), date(2026, 12, 6),
+        consented_on=None, now=now,
+    )  # fmt: skip
+    assert [f for f, _ in future] == [
+        "onset_date", "resolution_date", "awareness_at",
+    ]  # fmt: skip
+    with pytest.raises(ValueError, match="time zone"):
+        event_date_problems(date(2026, 11, 20), datetime(2026, 11, 21), None,
+                            consented_on=None, now=now)  # fmt: skip

@@ -12,6 +12,9 @@ from django.apps import apps as django_apps
 from tests.conftest import REPO
 
 PASSWORD = "correct horse battery staple"
+# Signature meanings from the fixed lists (services/signing.py::MEANINGS).
+ELIGIBLE = "I confirm the eligibility decision for this participant"
+APPROVE = "I approve this safety review committee decision"
 
 
 @pytest.fixture(autouse=True)
@@ -61,6 +64,21 @@ def setup(setup_roles, django_user_model):
     s.bj = studies["NCT05227846"]
     s.vm = studies["NCT05331872"]
     return s
+
+
+def committee_member(setup, n: int = 2, site: str = "BJ302"):
+    """Another safety review committee member (the protocol's quorum is two)."""
+    from trialdesk.conduct.bootstrap import ensure_user
+
+    return ensure_user(
+        f"{site.lower()}-src-{n}",
+        "safety review committee member",
+        [setup.sites[site]],
+        password=PASSWORD,
+        first_name=f"Member {n}",
+        last_name=site,
+        own_password=True,
+    )
 
 
 def eligible_plain(screened_on: date = date(2026, 11, 20), **over) -> str:
@@ -128,7 +146,7 @@ def make_eligible(setup, n: int, *, consent: bool = True, first: int = 0):
             data=eligible_plain(birth_date=born),
         )
         a = services.reassess(p.latest_assessment(), investigator, attestations=SETTLED)
-        services.sign_eligibility(a, investigator, password=PASSWORD, meaning="eligible")
+        services.sign_eligibility(a, investigator, password=PASSWORD, meaning=ELIGIBLE)
         if consent:
             services.record_consent(
                 p,

@@ -23,7 +23,12 @@ pytestmark = pytest.mark.django_db
 
 
 def test_demo_builds_the_history_once_and_prints_working_logins(setup_roles, client):
+    from tests.conftest import REPO
+
     runner = CliRunner()
+    # as `make run` does: the registry's records first (the referrals need the listing)
+    imported = runner.invoke(main, ["registry", "import", str(REPO / "protocols")])
+    assert imported.exit_code == 0, imported.output
     first = runner.invoke(main, ["demo"])
     assert first.exit_code == 0, first.output
     assert "NCT05227846: synthetic history with 10 participants" in first.output
@@ -36,6 +41,22 @@ def test_demo_builds_the_history_once_and_prints_working_logins(setup_roles, cli
     assert list(
         SafetyReviewDecision.objects.order_by("created_at").values_list("outcomes", "decision")
     ) == [("1NNN", "escalate"), ("1NNN 2NNT", "stay")]
+    # dated along the synthetic history (the committee met after each cohort's DLT window),
+    # each signed by the protocol's quorum of two members
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from trialdesk.conduct.models import Referral
+
+    today = timezone.now()
+    for d in SafetyReviewDecision.objects.all():
+        assert d.created_at < today - timedelta(days=30), d.created_at
+        assert d.effective and d.signatures.count() == 2
+    # referrals received along the history: three per trial, the oldest declined
+    assert Referral.objects.count() == 6
+    assert all(r.received_at < today - timedelta(days=2) for r in Referral.objects.all())
+    assert Referral.objects.filter(status=Referral.DECLINED).count() == 2
     vinmec = Participant.objects.filter(study__nct_id="NCT05331872", status="enrolled")
     assert vinmec.count() == 20 and all(p.doses.count() == 1 for p in vinmec)
     assert Participant.objects.filter(status="screen_failed").count() == 1

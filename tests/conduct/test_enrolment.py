@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
-from tests.conduct.conftest import PASSWORD, make_eligible
+from tests.conduct.conftest import APPROVE, PASSWORD, committee_member, make_eligible
 
 from trialdesk.conduct import services
 from trialdesk.conduct.errors import ConductError
@@ -143,13 +143,27 @@ def test_escalation_needs_a_signed_decision_that_follows_the_engine(setup):
     with pytest.raises(ConductError, match="full"):
         services.enrol(people[3], coordinator(setup), at=ENROLLED)
     with pytest.raises(ConductError, match="may not sign safety review"):
-        services.sign_decision(decision, inv, password=PASSWORD, meaning="approve")
-    services.sign_decision(decision, src, password=PASSWORD, meaning="approve")
+        services.sign_decision(decision, inv, password=PASSWORD, meaning=APPROVE)
+    services.sign_decision(decision, src, password=PASSWORD, meaning=APPROVE)
+    # One signature is not the protocol's quorum (conduct.escalation.src_quorum: 2)
+    decision.refresh_from_db()
+    assert not decision.effective
+    with pytest.raises(ConductError, match="full"):
+        services.enrol(people[3], coordinator(setup), at=ENROLLED)
+    with pytest.raises(ConductError, match="already signed"):
+        services.sign_decision(decision, src, password=PASSWORD, meaning=APPROVE)
+    # a committee member of a site that does not run the study cannot sign
+    other = setup.users[("VINMEC", "safety review committee member")]
+    with pytest.raises(ConductError, match="does not work at a site of NCT05227846"):
+        services.sign_decision(decision, other, password=PASSWORD, meaning=APPROVE)
+    services.sign_decision(decision, committee_member(setup), password=PASSWORD, meaning=APPROVE)
+    decision.refresh_from_db()
+    assert decision.effective
     services.enrol(people[3], coordinator(setup), at=ENROLLED)
     people[3].refresh_from_db()
     assert people[3].slot.cohort.dose_level == "DL2"
-    sig = decision.signatures.get()
-    assert sig.printed_name == "Safety Review Committee Member BJ302"
+    names = [s.printed_name for s in decision.signatures.order_by("signed_at", "pk")]
+    assert names == ["Safety Review Committee Member BJ302", "Member 2 BJ302"]
 
 
 def test_single_arm_takes_up_to_max_enrolment(setup):
@@ -189,3 +203,35 @@ def test_enrolment_and_dosing_times_are_checked(setup):
     p.refresh_from_db()
     with pytest.raises(ConductError, match="starts before the enrolment"):
         dose(setup, p)  # 2026-11-22 09:00, before the enrolment at 12:00
+
+
+def test_a_dose_other_than_the_levels_is_a_deviation_shown_on_the_participant_page(setup, client):
+    from trialdesk.conduct.models import ProtocolDeviation
+
+    people = make_eligible(setup, 2)
+    for p in people:
+        services.enrol(p, coordinator(setup), at=ENROLLED)
+        p.refresh_from_db()
+    # DL1 prescribes 5 x10^7 cells (protocol.yaml); tolerance 10% (the default)
+    within = dose(setup, people[0], cells=54_000_000)
+    assert not within.deviations.exists()
+    over = dose(setup, people[1], cells=56_000_000)
+    deviation = ProtocolDeviation.objects.get(dose=over)
+    assert deviation.kind == ProtocolDeviation.DOSE_DIFFERS
+    assert "5.6e+07 cells given; DL1 prescribes 5e+07 (+12.0%, tolerance ±10%)" in (
+        deviation.description
+    )
+    client.force_login(coordinator(setup))
+    page = client.get(f"/conduct/participants/{people[1].pk}/").content.decode()
+    assert "dose differs from level" in page and "+12.0%" in page
+    # through the dosing page: the message says so
+    (third,) = make_eligible(setup, 1, first=2)
+    services.enrol(third, coordinator(setup), at=ENROLLED)
+    response = client.post(
+        f"/conduct/participants/{third.pk}/dosing/",
+        {"product_lot": "UC-1", "cells": "40000000", "started_at": "2026-11-22 09:00",
+         "ended_at": "2026-11-22 09:40", "route": "intravenous infusion", "volume_ml": "100"},
+        follow=True,
+    )  # fmt: skip
+    assert "with a protocol deviation" in response.content.decode()
+    assert "-20.0%" in response.content.decode()

@@ -7,7 +7,7 @@ from datetime import date
 
 import pytest
 from django.urls import get_resolver, reverse
-from tests.conduct.conftest import eligible_plain, screen_bj
+from tests.conduct.conftest import APPROVE, committee_member, eligible_plain, screen_bj
 
 from trialdesk.conduct import services
 from trialdesk.conduct.models import LabEventProposal, Participant, Visit, write
@@ -39,6 +39,8 @@ def participant_urls(p):
             kwargs.update(event=p.adverse_events.get().pk)
         if "query_id" in params:
             kwargs.update(query_id=p.queries.get().pk)
+        if "deviation" in params:
+            kwargs.update(deviation=p.deviations.get().pk)
         urls.append(reverse(f"conduct:{pattern.name}", kwargs=kwargs))
     return urls
 
@@ -90,11 +92,20 @@ def test_another_sites_participant_is_a_404_on_every_participant_url(client, set
         ),
         setup.users[("BJ302", "coordinator")],
     )
+    from trialdesk.conduct.models import ProtocolDeviation
+
+    write(
+        ProtocolDeviation(
+            participant=bj_participant, kind="eligibility changed", description="t",
+            needs_review=True,
+        ),
+        setup.users[("BJ302", "coordinator")],
+    )  # fmt: skip
     urls = participant_urls(bj_participant)
     assert len(urls) >= 15
     client.force_login(setup.users[("BJ302", "monitor")])
     for url in urls:
-        post_only = url.endswith(("/enrol/", "/report/")) or "/proposals/" in url
+        post_only = url.endswith(("/enrol/", "/report/", "/review/")) or "/proposals/" in url
         expected = 405 if post_only else 200
         assert client.get(url).status_code == expected, url
     for role in ("investigator", "coordinator", "administrator"):
@@ -244,11 +255,16 @@ def test_enrol_dose_and_review_through_the_pages(client, setup, page_text):
     )
     assert "awaiting signature" in page_text(response.content)
     decision_url = response.redirect_chain[-1][0]
-    response = client.post(decision_url, {"meaning": "approve", "password": "wrong"})
+    response = client.post(decision_url, {"meaning": APPROVE, "password": "wrong"})
     assert "password is not correct" in page_text(response.content)
-    response = client.post(decision_url, {"meaning": "approve", "password": PASSWORD}, follow=True)
+    response = client.post(decision_url, {"meaning": APPROVE, "password": PASSWORD}, follow=True)
     text = page_text(response.content)
-    assert "in effect" in text and "Safety Review Committee Member BJ302" in text and "UTC" in text
+    assert "1 of 2 committee members have signed" in text
+    assert "Safety Review Committee Member BJ302" in text and "UTC" in text
+    client.force_login(committee_member(setup))
+    response = client.post(decision_url, {"meaning": APPROVE, "password": PASSWORD}, follow=True)
+    text = page_text(response.content)
+    assert "in effect" in text and "Member 2 BJ302" in text
     client.force_login(setup.users[("BJ302", "coordinator")])
     text = page_text(client.get(reverse("conduct:dashboard", args=["NCT05227846"])).content)
     assert "3 of 3" in text and "0 of 3" in text and "DL2" in text

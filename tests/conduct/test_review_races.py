@@ -6,9 +6,16 @@ from __future__ import annotations
 import threading
 
 import pytest
-from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
-from tests.conduct.conftest import PASSWORD, SETTLED, make_eligible, screen_bj
+from tests.conduct.conftest import (
+    APPROVE,
+    ELIGIBLE,
+    PASSWORD,
+    SETTLED,
+    committee_member,
+    make_eligible,
+    screen_bj,
+)
 from tests.conduct.test_enrolment import ENROLLED, coordinator, dose
 
 from trialdesk.conduct import services
@@ -74,11 +81,14 @@ def test_a_member_signing_a_decision_already_in_effect_is_told_so(setup):
         setup.bj, src, decision="escalate", dose_level="DL2", rationale=""
     )
     stale = SafetyReviewDecision.objects.get(pk=decision.pk)  # a page loaded before signing
-    services.sign_decision(decision, src, password=PASSWORD, meaning="approve")
+    services.sign_decision(decision, src, password=PASSWORD, meaning=APPROVE)
+    services.sign_decision(decision, second_member(setup), password=PASSWORD, meaning=APPROVE)
     with pytest.raises(ConductError, match="already in effect"):
-        services.sign_decision(stale, second_member(setup), password=PASSWORD, meaning="approve")
+        services.sign_decision(
+            stale, committee_member(setup, 3), password=PASSWORD, meaning=APPROVE
+        )
     assert Cohort.objects.filter(dose_level="DL2").count() == 1
-    assert decision.signatures.count() == 1
+    assert decision.signatures.count() == 2
 
 
 @pytest.mark.django_db
@@ -93,10 +103,10 @@ def test_the_database_keeps_one_signature_per_eligibility_assessment(setup):
         assessment=assessment,
         signer=other,
         printed_name="Second Member",
-        meaning="eligible",
+        meaning=ELIGIBLE,
         signed_at=timezone.now(),
     )
-    with pytest.raises(ValidationError, match="conduct_one_eligibility_signature"):
+    with pytest.raises(ConductError, match="conduct_one_eligibility_signature"):
         write(second, other)  # the model's check
     with pytest.raises(IntegrityError), transaction.atomic():
         Signature.objects.bulk_create([second])  # a raw insert: the database refuses it
@@ -122,9 +132,14 @@ def test_two_members_proposing_at_once_give_one_pending_decision(setup):
 
 @pytest.mark.postgres_only
 @pytest.mark.django_db(transaction=True)
-def test_two_members_signing_at_once_open_one_cohort(setup):
+def test_three_members_signing_at_once_open_one_cohort(setup):
+    # quorum 2: two signatures put it into effect, the third is told so
     cohort_one_reviewed(setup)
-    members = [setup.users[("BJ302", "safety review committee member")], second_member(setup)]
+    members = [
+        setup.users[("BJ302", "safety review committee member")],
+        second_member(setup),
+        committee_member(setup, 3),
+    ]
     decision = services.propose_decision(
         setup.bj, members[0], decision="escalate", dose_level="DL2", rationale=""
     )
@@ -134,12 +149,12 @@ def test_two_members_signing_at_once_open_one_cohort(setup):
                 SafetyReviewDecision.objects.get(pk=decision.pk),
                 m,
                 password=PASSWORD,
-                meaning="approve",
+                meaning=APPROVE,
             )
             for m in members
         )
     )
-    assert sorted(r == "ok" for r in results) == [False, True], results
+    assert sorted(r == "ok" for r in results) == [False, True, True], results
     assert any("already in effect" in r for r in results), results
     assert Cohort.objects.filter(dose_level="DL2").count() == 1
 
@@ -155,7 +170,7 @@ def test_two_investigators_signing_eligibility_at_once_give_one_signature(setup)
     results = run_together(
         *(
             lambda s=s: services.sign_eligibility(
-                assessment, s, password=PASSWORD, meaning="eligible"
+                assessment, s, password=PASSWORD, meaning=ELIGIBLE
             )
             for s in signers
         )

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from tests.conduct.conftest import PASSWORD, SETTLED, eligible_plain, screen_bj
+from tests.conduct.conftest import ELIGIBLE, PASSWORD, SETTLED, eligible_plain, screen_bj
 
 from trialdesk.conduct import services
 from trialdesk.conduct.errors import ConductError
@@ -34,12 +34,12 @@ def test_investigator_settles_and_signs(setup):
     inv = setup.users[("BJ302", "investigator")]
     a = services.reassess(p.latest_assessment(), inv, attestations=SETTLED)
     assert a.overall == "ELIGIBLE"
-    services.sign_eligibility(a, inv, password=PASSWORD, meaning="I confirm eligibility")
+    services.sign_eligibility(a, inv, password=PASSWORD, meaning=ELIGIBLE)
     p.refresh_from_db()
     assert p.status == Participant.ELIGIBLE
     sig = a.signatures.get()
     assert sig.printed_name == "Investigator BJ302"
-    assert sig.meaning == "I confirm eligibility"
+    assert sig.meaning == ELIGIBLE
     assert "UTC" in str(sig)
 
 
@@ -48,7 +48,7 @@ def test_a_wrong_password_signs_nothing(setup):
     inv = setup.users[("BJ302", "investigator")]
     a = services.reassess(p.latest_assessment(), inv, attestations=SETTLED)
     with pytest.raises(ConductError, match="password is not correct"):
-        services.sign_eligibility(a, inv, password="wrong", meaning="I confirm eligibility")
+        services.sign_eligibility(a, inv, password="wrong", meaning=ELIGIBLE)
     assert not Signature.objects.exists()
     p.refresh_from_db()
     assert p.status == Participant.SCREENING
@@ -58,10 +58,10 @@ def test_incomplete_cannot_be_signed_and_coordinator_cannot_sign(setup):
     p = screen_bj(setup)
     inv = setup.users[("BJ302", "investigator")]
     with pytest.raises(ConductError, match="incomplete"):
-        services.sign_eligibility(p.latest_assessment(), inv, password=PASSWORD, meaning="x")
+        services.sign_eligibility(p.latest_assessment(), inv, password=PASSWORD, meaning=ELIGIBLE)
     coord = setup.users[("BJ302", "coordinator")]
     with pytest.raises(ConductError, match="may not sign eligibility"):
-        services.sign_eligibility(p.latest_assessment(), coord, password=PASSWORD, meaning="x")
+        services.sign_eligibility(p.latest_assessment(), coord, password=PASSWORD, meaning=ELIGIBLE)
 
 
 def test_screen_failure_keeps_its_reasons(setup):

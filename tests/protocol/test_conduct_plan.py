@@ -334,3 +334,61 @@ def test_dose_level_total_cells_fixed_and_per_kg():
     assert per_kg.total_cells(None) is None  # not computable, never 0
     with pytest.raises(ValueError, match="DL1: body weight must be positive"):
         per_kg.total_cells(Decimal("0"))
+
+
+# --- cohort capacity and dose tolerance (moved from conduct's services into the core) ---
+
+
+def _seed_plan(nct: str):
+    from trialdesk.protocol import find_protocol, load_protocol
+
+    return load_protocol(find_protocol(nct)).conduct
+
+
+def test_next_cohort_capacity_follows_a_plus_b():
+    # 3+3 as A+B with A = B = 3 (Lin & Shih, Biostatistics 2001;2:203-215): a cohort of 3,
+    # at most 6 at a level; NCT05227846 enrols at most 24 (protocol.yaml).
+    plan = _seed_plan("NCT05227846")
+    assert plan.first_cohort_capacity() == 3
+    assert plan.next_cohort_capacity(0, 3) == 3  # escalate to an empty level
+    assert plan.next_cohort_capacity(3, 6) == 3  # the B cohort at the same level
+    assert plan.next_cohort_capacity(6, 9) <= 0  # the level is full
+    assert plan.next_cohort_capacity(0, 22) == 2  # only 2 of 24 left
+    assert plan.next_cohort_capacity(0, 24) <= 0
+    with pytest.raises(ValueError, match="negative"):
+        plan.next_cohort_capacity(-1, 3)
+
+
+def test_single_arm_capacity_is_the_maximum_enrolment():
+    plan = _seed_plan("NCT05331872")  # single arm, at most 20
+    assert plan.first_cohort_capacity() == 20
+
+
+def test_src_quorum_and_dose_tolerance_defaults():
+    plan = _seed_plan("NCT05227846")
+    assert plan.escalation.src_quorum == 2
+    from decimal import Decimal
+
+    assert plan.dose_tolerance == Decimal("0.10")
+    # 10% of 1e8 cells: 1.1e8 is within, 1.11e8 and 0.89e8 are not (computed by hand).
+    assert plan.dose_difference(110_000_000, 100_000_000) is None
+    assert plan.dose_difference(111_000_000, 100_000_000) == Decimal("0.11")
+    assert plan.dose_difference(89_000_000, 100_000_000) == Decimal("-0.11")
+    with pytest.raises(ValueError, match="positive"):
+        plan.dose_difference(0, 100)
+
+
+def test_src_quorum_and_dose_tolerance_from_the_file():
+    data = _data("NCT05227846")
+    data["conduct"]["escalation"]["src_quorum"] = 3
+    data["conduct"]["dose_tolerance"] = 0.05
+    c = load_protocol(data, name="x").conduct
+    assert c.escalation.src_quorum == 3 and c.dose_tolerance == Decimal("0.05")
+    assert c.dose_difference(106, 100) == Decimal("0.06")
+    data["conduct"]["escalation"]["src_quorum"] = 0
+    with pytest.raises(ProtocolError, match="src_quorum"):
+        load_protocol(data, name="x")
+    data["conduct"]["escalation"]["src_quorum"] = 2
+    data["conduct"]["dose_tolerance"] = 1.5
+    with pytest.raises(ProtocolError, match="dose_tolerance"):
+        load_protocol(data, name="x")

@@ -165,3 +165,24 @@ def test_docs_page_works_offline(client, page_text):
     # Only the listed assets are served.
     assert client.get("/api/docs/assets/__init__.py").status_code == 404
     assert client.get("/api/docs/assets/..%2F__init__.py").status_code == 404
+
+
+def test_full_width_digits_read_alike_on_the_page_and_the_api(client, db):
+    # Full-width digits (as CJK input methods type them) are accepted by the search page's
+    # form (Django's FloatField/IntegerField); the API reads them the same (NFKC).
+    for params in ("age=４５", "page=１&per_page=５", "near=３９.９,１１６.４&within_km=５０"):
+        assert client.get(f"/trials/?{params}").status_code == 200
+        response = client.get(f"/api/trials?{params}")
+        assert response.status_code == 200, (params, response.content)
+    assert client.get("/api/trials?per_page=５").json()["per_page"] == 5
+
+
+def test_a_method_a_route_does_not_have_answers_json_405(client, db):
+    for method in ("post", "put", "patch", "delete"):
+        response = getattr(client, method)("/api/trials")
+        assert response.status_code == 405
+        assert response["Content-Type"].startswith("application/json")
+        assert response.json() == {"detail": "Method not allowed"}
+        assert "GET" in response["Allow"]
+    response = client.post("/api/trials/NCT05227846")
+    assert response.status_code == 405 and response.json()["detail"] == "Method not allowed"

@@ -133,7 +133,7 @@ def _lot(study: Study, collection: Any, lab: Any, password: str, number: str, pa
         value, unit = _split(text) if name != "sterility" and name != "mycoplasma" else (text, "")
         release.record_release_test(lot, lab, name=name, value=value, unit=unit, tested_at=tested)
     release.release_lot(
-        lot, lab, password=password, meaning="meets its release specification",
+        lot, lab, password=password, meaning=release.RELEASE_MEANING,
         released_at=pair[0].started_at - timedelta(days=1),
     )  # fmt: skip
     lot.refresh_from_db()

@@ -13,11 +13,13 @@ import click
 from trialdesk.cli._django import setup
 
 #: demo username -> role. Every demo user works at both seed sites except
-#: ``demo-vinmec-coordinator`` (Vinmec only: it cannot see Beijing's participants).
+#: ``demo-vinmec-coordinator`` (Vinmec only: it cannot see Beijing's participants). Two
+#: committee members: a decision takes effect with the protocol's quorum of signatures.
 DEMO_USERS = {
     "demo-investigator": "investigator",
     "demo-coordinator": "coordinator",
     "demo-src": "safety review committee member",
+    "demo-src-2": "safety review committee member",  # the protocol's quorum is two members
     "demo-monitor": "monitor",
     "demo-datamanager": "data manager",
     "demo-celllab": "cell-lab staff",
@@ -68,9 +70,10 @@ def demo(no_history: bool) -> None:
                 if role == "administrator":
                     user.is_staff = user.is_superuser = True
                     user.save(update_fields=["is_staff", "is_superuser"])
-                users.setdefault(role, user)
+                # keyed by role; a role's second user (demo-src-2) as "second <role>"
+                users[role if role not in users else f"second {role}"] = user
             ensure_seed_sites(users["administrator"])
-            by_role = {DEMO_USERS[u.username]: passwords[u.username] for u in users.values()}
+            by_role = {key: passwords[u.username] for key, u in users.items()}
             built = {} if no_history else build_history(users, by_role)
             units = {} if no_history else build_cell_product(users, by_role)
     except (ConductError, ProtocolError) as exc:

@@ -26,13 +26,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 
 __all__ = [
     "SeriousnessAssessment",
     "SeriousnessCriterion",
     "assess_seriousness",
+    "event_date_problems",
     "is_serious",
     "report_deadlines",
 ]
@@ -155,4 +156,55 @@ def report_deadlines(
         if fatal_or_life_threatening:
             out[EXPEDITED_7_DAY] = start + timedelta(days=7)
         out[EXPEDITED_15_DAY] = start + timedelta(days=15)
+    return out
+
+
+def event_date_problems(
+    onset: date,
+    awareness: datetime,
+    resolution: date | None,
+    *,
+    consented_on: date | None,
+    now: datetime,
+) -> list[tuple[str, str]]:
+    """The date rules of an adverse event, as ``(field, message)`` pairs (empty: none broken).
+
+    - An adverse event is an untoward occurrence in a participant of a clinical
+      investigation (ICH E2A II.A.1; ICH E6(R2) 1.2): one with onset before the consent
+      (before the participant entered the trial) is medical history, not an adverse event.
+    - Onset, resolution and awareness are not in the future; resolution is not before onset.
+    - Awareness (when the site first knew, the start of the reporting clocks, ICH E2A III.A)
+      is not before the onset's date: no one knows of an event before it starts.
+
+    Dates compare in UTC; ``awareness`` and ``now`` must carry a time zone.
+
+    >>> from datetime import UTC, date, datetime
+    >>> now = datetime(2026, 12, 4, 12, tzinfo=UTC)
+    >>> event_date_problems(date(2026, 11, 30), datetime(2026, 11, 29, 8, tzinfo=UTC),
+    ...                     date(2026, 11, 29), consented_on=date(2026, 11, 1), now=now)
+    [('resolution_date', 'the resolution is before the onset'), ('awareness_at', 'the site cannot know of the event before its onset')]
+    """
+    for name, value in (("awareness", awareness), ("now", now)):
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise ValueError(f"{name} {value.isoformat()}: needs a time zone")
+    today = now.astimezone(UTC).date()
+    out: list[tuple[str, str]] = []
+    if onset > today:
+        out.append(("onset_date", "the onset is in the future"))
+    if consented_on is not None and onset < consented_on:
+        out.append(
+            (
+                "onset_date",
+                f"the onset is before the consent ({consented_on:%Y-%m-%d}): record it as "
+                "medical history",
+            )
+        )
+    if resolution is not None and resolution < onset:
+        out.append(("resolution_date", "the resolution is before the onset"))
+    if resolution is not None and resolution > today:
+        out.append(("resolution_date", "the resolution is in the future"))
+    if awareness > now:
+        out.append(("awareness_at", "the awareness time is in the future"))
+    if awareness.astimezone(UTC).date() < onset:
+        out.append(("awareness_at", "the site cannot know of the event before its onset"))
     return out

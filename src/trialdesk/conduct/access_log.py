@@ -54,3 +54,44 @@ def groups_changed(sender: Any, instance: Any, action: str, reverse: bool, pk_se
         )
         for u in users:
             _log(kind, u.get_username(), instance.name)
+
+
+def password_before_save(sender: Any, instance: Any, update_fields=None, **kwargs: Any) -> None:  # noqa: ANN001
+    """Note whether this save sets a new password for an existing user."""
+    instance._conduct_password_set = False
+    if instance.pk is None or instance._state.adding:
+        return
+    if update_fields is not None and "password" not in update_fields:
+        return
+    old = type(instance).objects.filter(pk=instance.pk).values_list("password", flat=True).first()
+    instance._conduct_password_set = old is not None and old != instance.password
+
+
+def password_after_save(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
+    """A password set by anyone but the user (an administrator's reset, a management
+    command, a script) is logged and opens an identity check (services/signing.py). The
+    user's own change (``/conduct/password/``, or ``ensure_user(own_password=True)``) marks
+    the instance ``_own_password_change``. The admin page marks who resets
+    (``_password_reset_by``) and shows the one-time code (``_password_reset_request``)."""
+    own = getattr(instance, "_own_password_change", False)
+    instance._own_password_change = False  # the mark is for this save only
+    if created or not getattr(instance, "_conduct_password_set", False):
+        return
+    instance._conduct_password_set = False
+    if own:
+        return
+    from trialdesk.conduct.services.signing import issue_identity_code, password_reset
+
+    request = getattr(instance, "_password_reset_request", None)
+    by = request.user if request is not None else None
+    password_reset(instance, by.get_username() if by else "someone other than the user")
+    if request is not None:
+        from django.contrib import messages
+
+        code = issue_identity_code(instance, by)
+        messages.warning(
+            request,
+            f"One-time identity code for {instance.get_username()}: {code}. Give it to them "
+            "in person or by telephone (not with the password): they must enter it, and set "
+            "their own password, before they can sign again. It is shown only now.",
+        )

@@ -10,7 +10,7 @@ class ConductConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth import get_user_model
         from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
-        from django.db.models.signals import m2m_changed
+        from django.db.models.signals import m2m_changed, post_save, pre_save
         from simple_history.signals import post_create_historical_record
 
         from trialdesk.conduct import access_log
@@ -28,4 +28,11 @@ class ConductConfig(AppConfig):
             access_log.groups_changed,
             sender=get_user_model().groups.through,
             dispatch_uid="conduct-role-changes",
+        )
+        user_model = get_user_model()
+        pre_save.connect(
+            access_log.password_before_save, sender=user_model, dispatch_uid="conduct-pw-pre"
+        )
+        post_save.connect(
+            access_log.password_after_save, sender=user_model, dispatch_uid="conduct-pw-post"
         )

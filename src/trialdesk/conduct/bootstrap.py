@@ -128,6 +128,7 @@ def ensure_user(
         if password is None:
             raise ConductError(f"{username}: a new user needs a password")
         user.set_password(password)
+        user._own_password_change = own_password  # handed to the person: not a reset
         user.save()
         if own_password:
             from trialdesk.conduct.services.signing import record_own_password

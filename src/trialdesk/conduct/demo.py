@@ -237,15 +237,17 @@ def build_escalation_history(study: Study, site: Any, users: dict[str, Any], pas
         chosen = conduct_plan(study).dose_levels[engine.next_dose - 1].id
         current = study.cohorts.order_by("-number").first().dose_level
         kind = "escalate" if chosen != current else "stay"
+        # The committee met when the cohort's DLT windows had closed (entry after the fact).
+        met = day0 + timedelta(days=2 * 2 + 5 + 35)
         decision = services.propose_decision(
             study, users["safety review committee member"], decision=kind, dose_level=chosen,
-            rationale="",
+            rationale="", at=_at(met, 15),
         )  # fmt: skip
-        services.sign_decision(
-            decision, users["safety review committee member"],
-            password=passwords["safety review committee member"],
-            meaning="I approve this safety review committee decision",
-        )  # fmt: skip
+        for member in ("safety review committee member", "second safety review committee member"):
+            services.sign_decision(
+                decision, users[member], password=passwords[member],
+                meaning=services.signing.DECISION_MEANING,
+            )  # fmt: skip
     day0 = start + timedelta(days=250)
     first = b.screen(day0)
     b.consent(first, day0 + timedelta(days=1))
@@ -299,6 +301,66 @@ def settle_proposals(study: Study, users: dict[str, Any]) -> None:
         )
 
 
+#: Prescreener answers of the demo's referrals (the public check's question keys,
+#: trialdesk.eligibility.questions): a man with HBV cirrhosis on antivirals and ascites.
+_REFERRAL_ANSWERS = {
+    "age": "57", "sex": "male", "detected_hbv_dna": "no", "history_cirrhosis": "now",
+    "history_hepatitis_b": "now", "history_ascites": "now", "med_hbv_antiviral": "longer",
+}  # fmt: skip
+_REFERRERS = [("Tran Van Binh", "+84 912 000 101", 40), ("Le Thi Hoa", "", 11),
+              ("Wang Jun", "+86 10 6693 0000", 3)]  # fmt: skip
+
+
+def build_referrals(study: Study, users: dict[str, Any]) -> int:
+    """A few referrals from the public eligibility check, received along the history (40,
+    11 and 3 days ago); the oldest declined by the coordinator. None when the registry has
+    no record of the trial (``trialdesk registry import protocols`` first, as ``make run``
+    does) or the site already has referrals."""
+    from trialdesk.conduct.models import Referral
+    from trialdesk.conduct.services.referrals import decline_referral, receive_referral
+    from trialdesk.eligibility.summary import answer_lines
+    from trialdesk.registry.models import Trial
+    from trialdesk.registry.prescreen import run_check
+
+    trial = Trial.objects.filter(nct_id=study.nct_id).first()
+    site = study.sites.get()
+    if trial is None or Referral.objects.filter(study=study).exists():
+        return 0
+    made = []
+    for name, phone, days_ago in _REFERRERS:
+        received = timezone.now() - timedelta(days=days_ago, hours=5)
+        answers = {**_REFERRAL_ANSWERS}
+        run = run_check(trial, {k: v for k, v in answers.items() if k in _keys(trial)},
+                        today=received.date())  # fmt: skip
+        if run is None or run.summary is None:
+            return 0
+        made.append(
+            receive_referral(
+                study,
+                site,
+                name=name,
+                phone=phone,
+                email="" if phone else f"{name.split()[-1].lower()}@example.org",
+                consent=True,
+                answers=run.answers,
+                answer_lines=answer_lines(run.questions, run.answers),
+                summary=run.summary,
+                received_at=received,
+            )  # fmt: skip
+        )
+    decline_referral(
+        made[0], users["coordinator"], reason="not reachable by telephone after three attempts"
+    )
+    return len(made)
+
+
+def _keys(trial: Any) -> set[str]:
+    from trialdesk.registry.prescreen import run_check
+
+    run = run_check(trial)
+    return {q.key for q in run.questions} if run is not None else set()
+
+
 def build_history(users: dict[str, Any], passwords: dict[str, str]) -> dict[str, int]:
     """The synthetic history of both seed studies (those without participants yet).
 
@@ -313,5 +375,6 @@ def build_history(users: dict[str, Any], passwords: dict[str, str]) -> dict[str,
             continue
         builder(study, study.sites.get(), users, passwords)
         settle_proposals(study, users)
+        build_referrals(study, users)
         built[nct_id] = study.participants.count()
     return built

@@ -76,11 +76,21 @@ class AttestationForm(forms.Form):
 
 
 class SignatureForm(forms.Form):
-    meaning = forms.CharField(max_length=300)
+    """Meaning from the act's fixed list (services/signing.py::MEANINGS), password re-entered."""
+
+    meaning = forms.ChoiceField(widget=forms.RadioSelect, label="Meaning of your signature")
     password = forms.CharField(
         label="Your password (re-entered to sign)",
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
     )
+
+    def __init__(self, *args, act: str, **kwargs):  # noqa: ANN002, ANN003
+        from trialdesk.conduct.services.signing import meanings_for
+
+        super().__init__(*args, **kwargs)
+        meanings = meanings_for(act)
+        self.fields["meaning"].choices = [(m, m) for m in meanings]
+        self.fields["meaning"].initial = meanings[0]
 
 
 class ConsentForm(forms.Form):
@@ -101,7 +111,7 @@ class ConsentForm(forms.Form):
 
 class CorrectionForm(forms.ModelForm):
     reason = forms.CharField(
-        max_length=300,
+        max_length=100,
         required=False,
         help_text="Required: why the record changes (kept in its history).",
     )
@@ -162,7 +172,7 @@ class DecisionForm(forms.Form):
 
 class DltOutcomeForm(forms.Form):
     outcome = forms.ChoiceField(choices=Participant.DLT_CHOICES, label="DLT outcome")
-    reason = forms.CharField(max_length=300, help_text="Required: what the outcome rests on.")
+    reason = forms.CharField(max_length=100, help_text="Required: what the outcome rests on.")
 
 
 class QueryForm(forms.Form):
@@ -267,7 +277,7 @@ class AdverseEventForm(forms.Form):
     related = forms.ChoiceField(choices=_AE.RELATED, label="Relationship to the cell product")
     action_taken = forms.ChoiceField(choices=_AE.ACTIONS)
     outcome = forms.ChoiceField(choices=_AE.OUTCOMES)
-    reason = forms.CharField(max_length=300, required=False, help_text="Required for a change.")
+    reason = forms.CharField(max_length=100, required=False, help_text="Required for a change.")
     del _AE
 
     def __init__(self, *args, terms=(), editing=False, **kwargs):

@@ -38,6 +38,7 @@ ROLES: dict[str, list[str]] = {
         "add_dosingrecord",
         "correct_clinical_data",
         "record_dlt_outcome",
+        "reopen_enrolment",
         "record_visit",
         "record_adverse_event",
         "view_referral",

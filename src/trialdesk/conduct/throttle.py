@@ -68,3 +68,77 @@ def referral_limited(request: Any) -> bool:
     count, seconds = limits["all"]
     over_all = _hit("all", seconds) > count
     return over_address or over_all
+
+
+# --- Signing: password re-entry is throttled per user (21 CFR 11.300(d)) -----------------
+
+#: (failed attempts, seconds): that many wrong passwords (or identity codes) within the
+#: period lock the user's signing for the same period. Setting ``TRIALDESK_SIGNING_LOCK``.
+DEFAULT_SIGNING_LOCK: tuple[int, int] = (5, 900)
+
+
+def signing_lock() -> tuple[int, int]:
+    count, seconds = getattr(settings, "TRIALDESK_SIGNING_LOCK", None) or DEFAULT_SIGNING_LOCK
+    if int(count) < 1 or int(seconds) < 1:
+        raise ValueError("TRIALDESK_SIGNING_LOCK: count and seconds must be at least 1")
+    return int(count), int(seconds)
+
+
+def signing_locked_until(username: str) -> Any:
+    """The UTC time until which ``username``'s signing is locked (None: not locked).
+
+    Counted in the database (``AccessEvent`` rows), not the cache: the lock holds across
+    server processes and restarts, and every failure and lock is in the access log."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from trialdesk.conduct.models import AccessEvent
+
+    _, seconds = signing_lock()
+    period = timedelta(seconds=seconds)
+    lock = (
+        AccessEvent.objects.filter(
+            kind="sign_locked", username=username, at__gt=timezone.now() - period
+        )
+        .order_by("-at")
+        .first()
+    )
+    return lock.at + period if lock else None
+
+
+def signing_failed(username: str, what: str) -> Any:
+    """Log a failed signing attempt; lock signing when this one reaches the limit. Returns
+    the time the lock ends (None: not locked). Call it outside the transaction that the
+    failure rolls back, so the row stays."""
+    from datetime import timedelta
+
+    from django.db.models import Max
+    from django.utils import timezone
+
+    from trialdesk.conduct.models import AccessEvent, Signature
+
+    count, seconds = signing_lock()
+    now = timezone.now()
+    AccessEvent.objects.create(kind="sign_failed", username=username[:150], detail=what[:300])
+    # Failures count since the latest of: the period's start, the last lock, the last
+    # successful signature.
+    since = now - timedelta(seconds=seconds)
+    last_lock = AccessEvent.objects.filter(kind="sign_locked", username=username).aggregate(
+        m=Max("at")
+    )["m"]
+    last_signed = Signature.objects.filter(signer__username=username).aggregate(m=Max("signed_at"))[
+        "m"
+    ]
+    since = max(t for t in (since, last_lock, last_signed) if t is not None)
+    failures = AccessEvent.objects.filter(
+        kind="sign_failed", username=username, at__gt=since
+    ).count()
+    if failures >= count:
+        AccessEvent.objects.create(
+            kind="sign_locked",
+            username=username[:150],
+            detail=f"{failures} failed attempts: locked for {seconds} s",
+        )
+        return now + timedelta(seconds=seconds)
+    return None

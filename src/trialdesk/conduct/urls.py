@@ -26,8 +26,10 @@ urlpatterns = [
     ),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("password/", account.PasswordChangeView.as_view(), name="password"),
+    path("identity/", account.confirm_identity, name="identity"),
     path("", study.home, name="home"),
     path("trials/<str:nct_id>/", study.dashboard, name="dashboard"),
+    path("trials/<str:nct_id>/enrolment/", study.enrolment, name="enrolment"),
     path("trials/<str:nct_id>/screen/", screening.screen, name="screen"),
     # Public (no login): the referral form under the eligibility check posts here.
     path("referrals/new/<str:nct_id>/", referrals.new_referral, name="referral-new"),
@@ -47,6 +49,11 @@ urlpatterns = [
     path("participants/<int:pk>/sign/", screening.sign_eligibility, name="sign"),
     path("participants/<int:pk>/consent/", consent.consent, name="consent"),
     path("participants/<int:pk>/correct/", participant.correct, name="correct"),
+    path(
+        "participants/<int:pk>/deviations/<int:deviation>/review/",
+        participant.review_deviation,
+        name="review-deviation",
+    ),
     path("participants/<int:pk>/history/", participant.history, name="history"),
     path("participants/<int:pk>/visits/<str:code>/", visits.visit, name="visit"),
     path(

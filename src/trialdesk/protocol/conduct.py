@@ -26,6 +26,8 @@ if TYPE_CHECKING:  # pragma: no cover - typing only
 
 __all__ = [
     "ASSESSMENTS",
+    "DEFAULT_DOSE_TOLERANCE",
+    "DEFAULT_SRC_QUORUM",
     "RELATEDNESS",
     "ConductPlan",
     "DltCriterion",
@@ -53,6 +55,22 @@ ASSESSMENTS: dict[str, str] = {
 # Attribution of an adverse event to the cell product, strongest first (the four-point
 # scale of the seed protocols' AE forms; "unknown" = not yet assessed).
 RELATEDNESS = ("related", "possibly", "unlikely", "unrelated")
+
+#: Signatures of distinct safety review committee members that put a dose-escalation
+#: decision into effect when ``escalation.src_quorum`` is not given. An assumption: the
+#: seed listings do not say; two (not one) so that no single member decides alone, the usual
+#: minimum of a committee's sign-off (FDA, Guidance for Clinical Trial Sponsors: Establishment
+#: and Operation of Clinical Trial Data Monitoring Committees, 2006, section 4.3: decisions
+#: by the committee, not one member). A protocol states its own with ``src_quorum``.
+DEFAULT_SRC_QUORUM = 2
+
+#: Relative difference between the cells given and the level's prescribed total above which
+#: a dose is a protocol deviation, when ``conduct.dose_tolerance`` is not given. An
+#: assumption (+/-10%): the seeds give no tolerance; cell-therapy release specifications
+#: commonly accept a viable-cell dose within +/-10% of the target (FDA, Chemistry,
+#: Manufacturing, and Control (CMC) Information for Human Gene Therapy INDs, 2020, dose
+#: section; a protocol states its own with ``dose_tolerance``).
+DEFAULT_DOSE_TOLERANCE = Decimal("0.10")
 
 
 @dataclass(frozen=True)
@@ -111,6 +129,7 @@ class EscalationPlan:
     dlt_definition: tuple[DltCriterion, ...]
     allow_deescalation: bool = True
     source: str | None = None
+    src_quorum: int = DEFAULT_SRC_QUORUM
 
     def build_design(self, n_doses: int) -> Design:
         """The dose-finding engine's design for ``n_doses`` levels.
@@ -168,6 +187,62 @@ class ConductPlan:
     volume_ml: Decimal | None
     ctcae_version: str
     notes: str | None = None
+    dose_tolerance: Decimal = DEFAULT_DOSE_TOLERANCE
+
+    def first_cohort_capacity(self) -> int:
+        """Places of the first cohort: ``max_enrolment`` for a single-arm trial (one cohort
+        for the arm); for an escalation, ``cohort_min`` (the A of an A+B design: Lin & Shih,
+        Biostatistics 2001;2:203-215), never more than ``max_enrolment``."""
+        if self.escalation is None:
+            return self.max_enrolment
+        return min(self.escalation.cohort_min, self.max_enrolment)
+
+    def next_cohort_capacity(self, places_at_level: int, places_in_trial: int) -> int:
+        """Places of a new cohort at a dose level that already has ``places_at_level``
+        places, in a trial with ``places_in_trial`` places in all (every cohort so far).
+
+        The A+B rule (Lin & Shih 2001; 3+3 when A = B = 3, Storer, Biometrics
+        1989;45:925-937): a cohort has A = ``cohort_min`` places, a level at most A + B =
+        ``cohort_max`` in all, and the trial at most ``max_enrolment``. 0 or less: no cohort
+        may open (the level or the trial is full).
+
+        >>> from trialdesk.protocol import load_protocol, find_protocol
+        >>> plan = load_protocol(find_protocol("NCT05227846")).conduct  # 3+3, at most 24
+        >>> plan.next_cohort_capacity(3, 6), plan.next_cohort_capacity(6, 9)
+        (3, 0)
+        >>> plan.next_cohort_capacity(0, 22)
+        2
+        """
+        if places_at_level < 0 or places_in_trial < 0:
+            raise ValueError(
+                f"places must not be negative (at the level {places_at_level}, "
+                f"in the trial {places_in_trial})"
+            )
+        if self.escalation is None:
+            return self.max_enrolment - places_in_trial
+        return min(
+            self.escalation.cohort_min,
+            self.escalation.cohort_max - places_at_level,
+            self.max_enrolment - places_in_trial,
+        )
+
+    def dose_difference(self, given_cells: int, prescribed_cells: int) -> Decimal | None:
+        """The relative difference (given - prescribed) / prescribed when it is beyond
+        ``dose_tolerance`` (a protocol deviation); None when the dose is within it (ICH E3
+        section 9.4.4 and ICH E6(R2) 4.5.3: a dose other than the protocol's is a protocol
+        deviation to be recorded and explained).
+
+        >>> from trialdesk.protocol import load_protocol, find_protocol
+        >>> plan = load_protocol(find_protocol("NCT05227846")).conduct  # tolerance 10%
+        >>> plan.dose_difference(110, 100) is None, plan.dose_difference(111, 100)
+        (True, Decimal('0.11'))
+        """
+        if prescribed_cells <= 0 or given_cells <= 0:
+            raise ValueError(
+                f"cells must be positive (given {given_cells}, prescribed {prescribed_cells})"
+            )
+        diff = (Decimal(given_cells) - Decimal(prescribed_cells)) / Decimal(prescribed_cells)
+        return diff if abs(diff) > self.dose_tolerance else None
 
     def dose_level(self, id: str) -> DoseLevel:  # noqa: A002 - the contract's name
         """The dose level ``id``; a :class:`ProtocolError` naming it if there is none."""

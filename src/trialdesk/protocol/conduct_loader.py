@@ -12,6 +12,8 @@ from typing import Any
 
 from trialdesk.protocol.conduct import (
     ASSESSMENTS,
+    DEFAULT_DOSE_TOLERANCE,
+    DEFAULT_SRC_QUORUM,
     ConductPlan,
     DltCriterion,
     DoseLevel,
@@ -57,6 +59,7 @@ def parse_conduct(data: dict[str, Any], where: str) -> ConductPlan:
         volume_ml=None if volume is None else Decimal(str(volume)),
         ctcae_version=data["ctcae_version"],
         notes=data.get("notes"),
+        dose_tolerance=Decimal(str(data.get("dose_tolerance", DEFAULT_DOSE_TOLERANCE))),
     )
 
 
@@ -155,6 +158,7 @@ def _escalation(data: dict[str, Any], levels: tuple[DoseLevel, ...], fail: Any) 
         dlt_definition=tuple(criteria),
         allow_deescalation=data.get("allow_deescalation", True),
         source=data.get("source"),
+        src_quorum=data.get("src_quorum", DEFAULT_SRC_QUORUM),
     )
 
 

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 import mimetypes
 import re
+import unicodedata
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from ninja import Field, NinjaAPI, Query, Schema, Status
 from ninja.openapi.docs import DocsBase
+from pydantic import field_validator
 
 from trialdesk.registry import filters
 from trialdesk.registry.forms import TrialSearchForm
@@ -157,6 +159,14 @@ class TrialFilters(Schema):
         ),
     )
     per_page: int = Field(20, ge=1, le=MAX_PER_PAGE, description="Results per page.")
+
+    @field_validator("age", "within_km", "page", "per_page", mode="before")
+    @classmethod
+    def _ascii_digits(cls, value: Any) -> Any:
+        """Full-width digits (＀-block, as Chinese and Japanese input methods type them) are
+        read as the ASCII ones (Unicode NFKC), as the search page's form reads them: the
+        page and the API accept the same numbers."""
+        return unicodedata.normalize("NFKC", value) if isinstance(value, str) else value
 
 
 class SiteOut(Schema):

@@ -102,3 +102,25 @@ def server_error(request: HttpRequest) -> HttpResponse:
 def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """``CSRF_FAILURE_VIEW``: a form sent without a valid token (e.g. a stale page)."""
     return _respond(request, FORBIDDEN, with_context=True)
+
+
+def api_json_errors(get_response):  # noqa: ANN001, ANN201
+    """Middleware: a 405 under /api/ answers JSON like the API's other errors
+    (``{"detail": "Method not allowed"}``, the ``Allow`` header kept). django-ninja answers
+    a method a route does not have with a plain-text 405 of its own."""
+
+    def middleware(request: HttpRequest) -> HttpResponse:
+        response = get_response(request)
+        if (
+            response.status_code == 405
+            and is_api_request(request)
+            and not response.get("Content-Type", "").startswith("application/json")
+        ):
+            allowed = response.get("Allow", "")
+            json = JsonResponse({"detail": "Method not allowed"}, status=405)
+            if allowed:
+                json["Allow"] = allowed
+            return json
+        return response
+
+    return middleware

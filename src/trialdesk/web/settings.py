@@ -66,6 +66,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    "trialdesk.web.errors.api_json_errors",  # a 405 under /api/ answers JSON
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 

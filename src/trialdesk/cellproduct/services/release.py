@@ -19,6 +19,15 @@ from trialdesk.conduct.models import write
 from trialdesk.conduct.services.signing import check_signer, printed_name
 
 
+#: The signing act of a lot release and the meanings its signature may carry (21 CFR
+#: 11.50(a)(3)); registered with conduct's signing service by the app config.
+LOT_RELEASE = "lot_release"
+RELEASE_MEANING = "I release this lot: it meets its release specification"
+LOT_RELEASE_MEANINGS = (
+    RELEASE_MEANING,
+    "I have reviewed the release test results and approve this lot for infusion",
+)
+
 def lot_results(lot: ProductLot) -> dict[str, str]:
     """The lot's results as the core reads them: test name -> ``"97.2 %"`` or ``"no growth"``."""
     return {t.name: f"{t.value} {t.unit}".strip() for t in lot.tests.all()}
@@ -126,7 +135,7 @@ def release_lot(
             f"the release time is before the last release test ({last:%Y-%m-%d %H:%M} UTC)",
             field="released_at",
         )
-    meaning = check_signer(by, password, meaning)
+    meaning = check_signer(by, password, meaning, act=LOT_RELEASE)
     with transaction.atomic():
         return write(
             LotRelease(

@@ -173,7 +173,9 @@ def lot(request: HttpRequest, pk: int) -> HttpResponse:
     except ConductError as exc:
         plan, names, plan_error = None, [], str(exc)
     test_form = f.ReleaseTestForm(post if which == "test" else None, prefix="test", names=names)
-    sign_form = f.SignatureForm(post if which == "release" else None, prefix="release")
+    sign_form = f.SignatureForm(
+        post if which == "release" else None, prefix="release", act=release.LOT_RELEASE
+    )
     participants = Participant.objects.visible_to(user).filter(
         study=study, status=Participant.ENROLLED
     )

@@ -1,6 +1,11 @@
 """The conduct app's models, one module per concept."""
 
-from trialdesk.conduct.models.access import AccessEvent, OwnPassword, password_fingerprint
+from trialdesk.conduct.models.access import (
+    AccessEvent,
+    IdentityCheck,
+    OwnPassword,
+    password_fingerprint,
+)
 from trialdesk.conduct.models.audit import ClinicalRecord, ImmutableRecord, remove, write
 from trialdesk.conduct.models.chain import AuditChainEntry, AuditChainHead
 from trialdesk.conduct.models.consent import ConsentFormVersion, ConsentRecord
@@ -26,6 +31,7 @@ from trialdesk.conduct.models.visits import (
 __all__ = [
     "AdverseEvent",
     "AccessEvent",
+    "IdentityCheck",
     "OwnPassword",
     "password_fingerprint",
     "AuditChainEntry",

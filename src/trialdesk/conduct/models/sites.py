@@ -9,6 +9,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import models
+from simple_history.models import HistoricalRecords
 
 __all__ = ["Site", "SiteMembership", "Study", "TrialSite"]
 
@@ -43,15 +44,19 @@ class Study(models.Model):
     nct_id = models.CharField(max_length=11, unique=True)
     title = models.CharField(max_length=300)
     enrolment_closed = models.BooleanField(
-        default=False, help_text="Set by a safety review committee decision to stop."
+        default=False,
+        help_text="Changed only through services.study (close_enrolment / reopen_enrolment), "
+        "with a reason; set by a signed safety review committee decision to stop.",
     )
     sites = models.ManyToManyField(Site, through="TrialSite", related_name="studies")
 
     objects = StudyQuerySet.as_manager()
+    history = HistoricalRecords()  # chained like clinical history (conduct/audit.py)
 
     class Meta:
         ordering = ["nct_id"]
         verbose_name_plural = "studies"
+        permissions = [("reopen_enrolment", "Can reopen enrolment (with a documented act)")]
 
     def __str__(self) -> str:
         return self.nct_id
@@ -78,6 +83,8 @@ class TrialSite(models.Model):
     study = models.ForeignKey(Study, on_delete=models.CASCADE)
     site = models.ForeignKey(Site, on_delete=models.CASCADE)
 
+    history = HistoricalRecords()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=["study", "site"], name="conduct_trialsite_unique")
@@ -94,6 +101,8 @@ class SiteMembership(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="site_memberships"
     )
     site = models.ForeignKey(Site, on_delete=models.CASCADE, related_name="memberships")
+
+    history = HistoricalRecords()
 
     class Meta:
         constraints = [

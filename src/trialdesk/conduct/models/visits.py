@@ -3,6 +3,7 @@ grades, and protocol deviations for visits outside their window."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 from trialdesk.conduct.models.audit import ClinicalRecord
@@ -64,15 +65,37 @@ class LabResult(ClinicalRecord):
 
 
 class ProtocolDeviation(ClinicalRecord):
-    """A departure from the protocol, e.g. a visit done outside its window."""
+    """A departure from the protocol, e.g. a visit done outside its window, a dose other
+    than the level's, or a correction that changes a signed eligibility. Those that need
+    the investigator (``needs_review``) stay on the dashboard until reviewed."""
+
+    DOSE_DIFFERS = "dose differs from level"
+    ELIGIBILITY_CHANGED = "eligibility changed"
 
     participant = models.ForeignKey(
         Participant, on_delete=models.PROTECT, related_name="deviations"
     )
     visit = models.ForeignKey(Visit, on_delete=models.PROTECT, null=True, blank=True)
+    dose = models.ForeignKey(
+        "conduct.DosingRecord",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="deviations",
+    )
     kind = models.CharField(max_length=30)
     description = models.CharField(max_length=400)
     recorded_at = models.DateTimeField(auto_now_add=True)
+    needs_review = models.BooleanField(default=False)
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    review_note = models.TextField(blank=True, default="")
 
     class Meta:
         ordering = ["recorded_at"]

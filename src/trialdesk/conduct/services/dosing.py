@@ -1,4 +1,7 @@
-"""The dosing record: refused for anyone not enrolled, not consented or not eligible."""
+"""The dosing record: refused for anyone not enrolled, not consented or not eligible. A dose
+whose total cells differ from the level's prescribed total (``DoseLevel.total_cells``) by
+more than the protocol's ``conduct.dose_tolerance`` (default ±10%) is recorded and a
+protocol deviation is written with it (``ConductPlan.dose_difference``)."""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from trialdesk.conduct.errors import ConductError
-from trialdesk.conduct.models import DosingRecord, Participant, write
+from trialdesk.conduct.models import DosingRecord, Participant, ProtocolDeviation, write
 from trialdesk.conduct.services.access import require_member, require_perm
 from trialdesk.conduct.services.consent import require_consent
 from trialdesk.conduct.services.enrolment import conduct_plan
@@ -69,8 +72,10 @@ def record_dose(
         raise ConductError(
             f"{level.id} is dosed per kilogram: enter the body weight", field="body_weight_kg"
         )
+    plan = conduct_plan(participant.study)
+    prescribed = level.total_cells(body_weight_kg)
     with transaction.atomic():
-        return write(
+        dose = write(
             DosingRecord(
                 participant=participant,
                 product_lot=product_lot.strip(),
@@ -86,3 +91,23 @@ def record_dose(
             ),
             by,
         )
+        difference = plan.dose_difference(cells, prescribed) if prescribed else None
+        if difference is not None:
+            write(
+                ProtocolDeviation(
+                    participant=participant,
+                    dose=dose,
+                    kind=ProtocolDeviation.DOSE_DIFFERS,
+                    description=(
+                        f"{cells:.3g} cells given; {level.id} prescribes {prescribed:.3g} "
+                        f"({difference:+.1%}, tolerance ±{plan.dose_tolerance:.0%})"
+                    )[:400],
+                ),
+                by,
+            )
+        return dose
+
+
+def dose_deviation(dose: DosingRecord) -> ProtocolDeviation | None:
+    """The deviation recorded for a dose that differs from its level (None: within)."""
+    return dose.deviations.filter(kind=ProtocolDeviation.DOSE_DIFFERS).first()

@@ -24,18 +24,20 @@ from trialdesk.conduct.models import (
     CohortSlot,
     Participant,
     SafetyReviewDecision,
+    SiteMembership,
     Study,
+    TrialSite,
     write,
 )
 from trialdesk.conduct.services.access import require_member, require_perm
 from trialdesk.conduct.services.consent import require_consent
-from trialdesk.conduct.services.signing import sign
+from trialdesk.conduct.services.signing import (  # noqa: F401 - DECISION_MEANING re-exported
+    DECISION_MEANING,
+    sign,
+    verify_signer,
+)
 from trialdesk.dosefinding.outcomes import Cohort as OutcomeCohort
 from trialdesk.dosefinding.outcomes import Outcomes
-
-#: Signatures of committee members a decision needs before it takes effect.
-SRC_QUORUM = 1
-DECISION_MEANING = "I approve this safety review committee decision"
 
 
 def conduct_plan(study: Study) -> Any:
@@ -68,9 +70,9 @@ def _first_cohort(study: Study, by: Any) -> Cohort:
     plan = conduct_plan(study)
     if plan.escalation is None:
         level = plan.dose_levels[0]
-        return _open_cohort(study, by, level, plan.max_enrolment)
-    level = plan.dose_level(plan.escalation.start_level)
-    return _open_cohort(study, by, level, min(plan.escalation.cohort_min, plan.max_enrolment))
+    else:
+        level = plan.dose_level(plan.escalation.start_level)
+    return _open_cohort(study, by, level, plan.first_cohort_capacity())
 
 
 def enrol(participant: Participant, by: Any, *, at: datetime | None = None) -> Participant:
@@ -193,19 +195,33 @@ def _kind(current: int, chosen: int | None) -> str:
 
 
 def propose_decision(
-    study: Study, by: Any, *, decision: str, dose_level: str, rationale: str
+    study: Study,
+    by: Any,
+    *,
+    decision: str,
+    dose_level: str,
+    rationale: str,
+    at: datetime | None = None,
 ) -> SafetyReviewDecision:
     """Record the committee's decision with the snapshot and the engine's recommendation;
-    it takes effect when signed (:func:`sign_decision`)."""
+    it takes effect when signed (:func:`sign_decision`). ``at``: when the committee met,
+    for entry after the fact (default now; not in the future). The signatures carry the
+    time they are given."""
     require_perm(by, "add_safetyreviewdecision", "record safety review decisions")
+    require_study_member(by, study)
+    at = at or timezone.now()
+    if at > timezone.now():
+        raise ConductError("the decision's time is in the future", field="at")
     with transaction.atomic():
         # Lock the study row first: two members proposing at once get one pending decision.
         study = Study.objects.select_for_update().get(pk=study.pk)
-        return _propose(study, by, decision=decision, dose_level=dose_level, rationale=rationale)
+        return _propose(
+            study, by, decision=decision, dose_level=dose_level, rationale=rationale, at=at
+        )
 
 
 def _propose(
-    study: Study, by: Any, *, decision: str, dose_level: str, rationale: str
+    study: Study, by: Any, *, decision: str, dose_level: str, rationale: str, at: datetime
 ) -> SafetyReviewDecision:
     plan = conduct_plan(study)
     if study.decisions.filter(effective=False).exists():
@@ -251,6 +267,7 @@ def _propose(
             chosen_dose_level=chosen.id if chosen else "",
             rationale=rationale.strip(),
             departs_from_recommendation=departs,
+            created_at=at,
         ),
         by,
     )
@@ -259,11 +276,7 @@ def _propose(
 def _capacity_for(study: Study, plan: Any, level: Any) -> int:
     at_level = sum(c.capacity for c in study.cohorts.filter(dose_level=level.id))
     total = sum(c.capacity for c in study.cohorts.all())
-    capacity = min(
-        plan.escalation.cohort_min,
-        plan.escalation.cohort_max - at_level,
-        plan.max_enrolment - total,
-    )
+    capacity = plan.next_cohort_capacity(at_level, total)  # the A+B arithmetic, in the core
     if capacity <= 0:
         raise ConductError(
             f"{level.id} already has {at_level} participants (at most "
@@ -274,12 +287,31 @@ def _capacity_for(study: Study, plan: Any, level: Any) -> int:
     return capacity
 
 
+def require_study_member(user: Any, study: Study) -> None:
+    """Raise unless ``user`` works at a site that runs ``study``: the committee of a trial is
+    drawn from the staff of its sites (there is no study-wide role without a site)."""
+    sites = TrialSite.objects.filter(study=study).values("site_id")
+    if not SiteMembership.objects.filter(user=user, site_id__in=sites).exists():
+        raise ConductError(f"{user.get_username()} does not work at a site of {study}")
+
+
+def src_quorum(study: Study) -> int:
+    """Distinct members' signatures a decision needs (``conduct.escalation.src_quorum``)."""
+    plan = conduct_plan(study)
+    if plan.escalation is None:
+        raise ConductError(f"{study} is single arm: no safety review decisions")
+    return plan.escalation.src_quorum
+
+
 def sign_decision(
     decision: SafetyReviewDecision, by: Any, *, password: str, meaning: str
 ) -> SafetyReviewDecision:
-    """A committee member signs; at the quorum the decision takes effect (opens the next
-    cohort, or closes enrolment)."""
+    """A committee member of one of the study's sites signs; when the protocol's quorum of
+    distinct members has signed, the decision takes effect (opens the next cohort, or
+    closes enrolment)."""
     require_perm(by, "sign_safetyreviewdecision", "sign safety review decisions")
+    require_study_member(by, decision.study)
+    verify_signer(by, password)  # outside the transaction: a refusal is logged
     with transaction.atomic():
         # Lock the study, then re-read the decision under the lock: a member signing what
         # another has just put into effect gets a clear refusal, not a second cohort.
@@ -290,12 +322,19 @@ def sign_decision(
         if decision.signatures.filter(signer=by).exists():
             raise ConductError(f"{by.get_username()} has already signed this decision")
         sign(by, password, meaning, decision=decision)
-        if decision.signatures.count() >= SRC_QUORUM:
+        signers = decision.signatures.values("signer").distinct().count()
+        if signers >= src_quorum(study):
             decision.effective = True
-            write(decision, by, f"signed by {decision.signatures.count()} member(s)")
+            write(decision, by, f"signed by {signers} member(s): the quorum is reached")
             if decision.decision == SafetyReviewDecision.STOP:
-                study.enrolment_closed = True
-                study.save(update_fields=["enrolment_closed"])
+                from trialdesk.conduct.services.study import close_enrolment
+
+                close_enrolment(
+                    study,
+                    by,
+                    reason=f"safety review committee decision {decision.pk}: stop",
+                    decision=decision,
+                )
             else:
                 plan = conduct_plan(study)
                 level = plan.dose_level(decision.chosen_dose_level)

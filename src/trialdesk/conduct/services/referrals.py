@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import unicodedata
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import yaml
@@ -42,10 +42,15 @@ def receive_referral(
     answers: dict[str, str],
     answer_lines: list[str],
     summary: Any,
+    received_at: datetime | None = None,
 ) -> Referral:
     """Store a referral sent by a member of the public (no user: the history's reason says
     who). Refused without consent, without a way to contact the person, for a site that
-    does not run the trial, or when enrolment is closed."""
+    does not run the trial, or when enrolment is closed. ``received_at``: when it arrived
+    (default now; the demo's synthetic history dates its referrals in the past)."""
+    received_at = received_at or timezone.now()
+    if received_at > timezone.now():
+        raise ConductError("the referral's time is in the future")
     if consent is not True:
         raise ConductError("nothing is sent without your consent: tick the box", field="consent")
     name, phone, email = name.strip(), phone.strip(), email.strip()
@@ -70,6 +75,7 @@ def receive_referral(
         answer_lines=list(answer_lines),
         overall=summary.overall,
         summary=grouped,
+        received_at=received_at,
     )
     referral._change_reason = "sent from the public eligibility check"
     referral.full_clean()
@@ -95,7 +101,7 @@ def decline_referral(referral: Referral, by: Any, *, reason: str) -> Referral:
         raise ConductError("a reason is required to decline a referral", field="reason")
     referral.status, referral.decline_reason = Referral.DECLINED, reason
     with transaction.atomic():
-        return write(referral, by, f"declined: {reason}")
+        return write(referral, by, f"declined: {reason}"[:100])  # whole in decline_reason
 
 
 def start_screening(referral: Referral, by: Any, **screening: Any) -> Participant:

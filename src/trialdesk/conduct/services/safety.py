@@ -44,26 +44,19 @@ def _check(ae: AdverseEvent, participant: Participant) -> None:
             raise ConductError(f"{label} {value!r} is not one of {allowed}", field=field)
     if ae.grade is not None and not 1 <= ae.grade <= 5:
         raise ConductError("a CTCAE grade is 1 to 5", field="grade")
-    today = timezone.localdate()
-    if ae.onset_date > today:
-        raise ConductError("the onset is in the future", field="onset_date")
+    from trialdesk.clinical.safety import event_date_problems
+
     consent = participant.first_consent()
-    if consent and ae.onset_date < consent.consented_at.astimezone(UTC).date():
-        raise ConductError(
-            f"the onset is before the consent ({consent.consented_at:%Y-%m-%d}): record it as "
-            "medical history",
-            field="onset_date",
-        )
-    if ae.resolution_date is not None and ae.resolution_date < ae.onset_date:
-        raise ConductError("the resolution is before the onset", field="resolution_date")
-    if ae.resolution_date is not None and ae.resolution_date > today:
-        raise ConductError("the resolution is in the future", field="resolution_date")
-    if ae.awareness_at > timezone.now():
-        raise ConductError("the awareness time is in the future", field="awareness_at")
-    if ae.awareness_at.astimezone(UTC).date() < ae.onset_date:
-        raise ConductError(
-            "the site cannot know of the event before its onset", field="awareness_at"
-        )
+    problems = event_date_problems(
+        ae.onset_date,
+        ae.awareness_at,
+        ae.resolution_date,
+        consented_on=consent.consented_at.astimezone(UTC).date() if consent else None,
+        now=timezone.now(),
+    )
+    if problems:
+        field, message = problems[0]
+        raise ConductError(message, field=field)
     if ae.outcome == "fatal" and ae.grade not in (None, 5):
         raise ConductError("a fatal outcome is CTCAE grade 5", field="grade")
 

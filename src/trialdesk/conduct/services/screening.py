@@ -17,15 +17,19 @@ from trialdesk.conduct.errors import ConductError
 from trialdesk.conduct.models import (
     EligibilityAssessment,
     Participant,
+    ProtocolDeviation,
     Site,
     Study,
     TrialSite,
     write,
 )
+from trialdesk.conduct.models.audit import check_reason_length, with_note
 from trialdesk.conduct.services.access import require_member, require_perm
-from trialdesk.conduct.services.signing import sign
-
-ELIGIBILITY_MEANING = "I confirm the eligibility decision for this participant"
+from trialdesk.conduct.services.signing import (  # noqa: F401 - ELIGIBILITY_MEANING re-exported
+    ELIGIBILITY_MEANING,
+    sign,
+    verify_signer,
+)
 
 
 def parse_patient_data(source: str, text: str, name: str) -> tuple[Any, dict]:
@@ -234,6 +238,7 @@ def sign_eligibility(
     eligible (or a screen failure with the engine's reasons)."""
     require_perm(by, "sign_eligibility", "sign eligibility")
     require_member(by, assessment.participant.site)
+    verify_signer(by, password)  # outside the transaction: a refusal is logged
     with transaction.atomic():
         # Lock the participant and check under the lock: two investigators signing at once
         # give one signature (and a unique constraint backs it).
@@ -259,7 +264,15 @@ CORRECTABLE = ("initials", "sex", "birth_date", "screened_on")
 
 
 def correct_participant(participant: Participant, by: Any, *, reason: str, **values: Any):
-    """Correct the participant's screening details; the reason is required and kept."""
+    """Correct the participant's screening details; the reason is required and kept.
+
+    For a participant whose eligibility is signed (eligible or enrolled), a correction of
+    sex, birth date or screening date re-runs the eligibility engine on the signed
+    assessment's data and attestations with the corrected details. If the result differs
+    from the one signed, the new (unsigned) assessment is stored and a protocol deviation
+    that needs the investigator's review is written (shown on the dashboard until
+    reviewed); the participant's status is not changed by the software. Either way the
+    correction's history reason says what the re-run found."""
     require_perm(by, "correct_clinical_data", "correct clinical data")
     require_member(by, participant.site)
     unknown = set(values) - set(CORRECTABLE)
@@ -267,9 +280,83 @@ def correct_participant(participant: Participant, by: Any, *, reason: str, **val
         raise ConductError(f"not correctable here: {', '.join(sorted(unknown))}")
     if not (reason or "").strip():
         raise ConductError("a reason is required for any change", field="reason")
+    check_reason_length(reason.strip())
+    before = {name: getattr(participant, name) for name in CORRECTABLE}
     for name, value in values.items():
         setattr(participant, name, value)
     if participant.birth_date >= participant.screened_on:
         raise ConductError("the birth date is not before the screening date", field="birth_date")
+    changed = {
+        n for n in ("sex", "birth_date", "screened_on") if getattr(participant, n) != before[n]
+    }
+    signed = (
+        participant.assessments.filter(signatures__isnull=False).order_by("-pk").first()
+        if participant.status in (Participant.ELIGIBLE, Participant.ENROLLED) and changed
+        else None
+    )
     with transaction.atomic():
-        return write(participant, by, reason)
+        if signed is None:
+            return write(participant, by, reason)
+        rerun = _rerun(participant, signed)
+        if rerun.overall == signed.overall:
+            return write(participant, by, with_note(reason, f"re-run: still {signed.overall}"))
+        write(participant, by, with_note(reason, f"re-run: {rerun.overall}, flagged"))
+        new = write(
+            EligibilityAssessment(
+                participant=participant,
+                screening_date=participant.screened_on,
+                source=signed.source,
+                source_name=signed.source_name,
+                patient_data=signed.patient_data,
+                attestations=signed.attestations,
+                overall=rerun.overall,
+                result=rerun.to_dict(),
+            ),
+            by,
+        )
+        fields = ", ".join(sorted(changed))
+        write(
+            ProtocolDeviation(
+                participant=participant,
+                kind=ProtocolDeviation.ELIGIBILITY_CHANGED,
+                description=(
+                    f"after a correction of {fields} ({reason.strip()}), eligibility is "
+                    f"{rerun.overall} (assessment {new.pk}); {signed.overall} was signed "
+                    f"(assessment {signed.pk}): the investigator must review"
+                )[:400],
+                needs_review=True,
+            ),
+            by,
+        )
+        return participant
+
+
+def _rerun(participant: Participant, signed: EligibilityAssessment) -> Any:
+    """The engine's result on the signed assessment's data with the corrected details
+    (the correction replaces the data's own birth date and sex)."""
+    patient, _ = parse_patient_data(
+        signed.source, json.dumps(signed.patient_data), signed.source_name
+    )
+    patient = replace(patient, birth_date=None, sex=None)
+    patient = replace(
+        _merge_demographics(patient, participant.sex, participant.birth_date),
+        attestations={**patient.attestations, **signed.attestations},
+    )
+    return _run(participant, patient, participant.screened_on)
+
+
+def review_deviation(deviation: ProtocolDeviation, by: Any, *, note: str) -> ProtocolDeviation:
+    """The investigator reviews a deviation that needs it (e.g. a changed eligibility):
+    what was decided is kept in the note; it leaves the dashboard."""
+    require_perm(by, "sign_eligibility", "review deviations")
+    require_member(by, deviation.participant.site)
+    note = (note or "").strip()
+    if not note:
+        raise ConductError("say what was decided", field="note")
+    if not deviation.needs_review or deviation.reviewed_at is not None:
+        raise ConductError("this deviation is not waiting for a review")
+    deviation.reviewed_at = timezone.now()
+    deviation.reviewed_by = by
+    deviation.review_note = note
+    with transaction.atomic():
+        return write(deviation, by, with_note("reviewed by the investigator", note))

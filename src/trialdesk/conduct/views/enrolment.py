@@ -18,7 +18,8 @@ from trialdesk.conduct.forms import (
     SignatureForm,
     add_service_error,
 )
-from trialdesk.conduct.services.enrolment import DECISION_MEANING, conduct_plan
+from trialdesk.conduct.services.enrolment import conduct_plan, src_quorum
+from trialdesk.conduct.services.signing import SRC_DECISION
 from trialdesk.conduct.views.common import participant_for, study_for
 
 
@@ -56,11 +57,19 @@ def dosing(request: HttpRequest, pk: int) -> HttpResponse:
     form = DosingForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.record_dose(p, request.user, **form.cleaned_data)
+            given = services.record_dose(p, request.user, **form.cleaned_data)
         except ConductError as exc:
             add_service_error(form, exc)
         else:
-            messages.success(request, "Dose recorded.")
+            from trialdesk.conduct.services.dosing import dose_deviation
+
+            deviation = dose_deviation(given)
+            if deviation is not None:
+                messages.warning(
+                    request, f"Dose recorded, with a protocol deviation: {deviation.description}"
+                )
+            else:
+                messages.success(request, "Dose recorded.")
             return redirect("conduct:participant", pk=p.pk)
     context = {"participant": p, "form": form, "level": level}
     return render(request, "conduct/dosing.html", context)
@@ -119,14 +128,16 @@ def new_decision(request: HttpRequest, nct_id: str) -> HttpResponse:
 def decision(request: HttpRequest, nct_id: str, decision: int) -> HttpResponse:
     study = study_for(request, nct_id)
     record = get_object_or_404(study.decisions, pk=decision)
-    form = SignatureForm(request.POST or None, initial={"meaning": DECISION_MEANING})
+    form = SignatureForm(request.POST or None, act=SRC_DECISION)
     if request.method == "POST" and form.is_valid():
         try:
             services.sign_decision(record, request.user, **form.cleaned_data)
         except ConductError as exc:
             add_service_error(form, exc)
         else:
-            messages.success(request, "Signed.")
+            messages.success(
+                request, "Signed: in effect." if record.effective else "Signed: awaiting more."
+            )
             return redirect("conduct:decision", nct_id=study.nct_id, decision=record.pk)
-    context = {"study": study, "decision": record, "form": form}
+    context = {"study": study, "decision": record, "form": form, "quorum": src_quorum(study)}
     return render(request, "conduct/decision.html", context)

@@ -58,6 +58,28 @@ def correct(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "conduct/correct.html", {"participant": p, "form": form})
 
 
+@login_required
+def review_deviation(request: HttpRequest, pk: int, deviation: int) -> HttpResponse:
+    """The investigator records their review of a flagged deviation (POST)."""
+    from django.http import HttpResponseNotAllowed
+
+    from trialdesk.conduct.services.screening import review_deviation as review
+
+    p = participant_for(request, pk)  # scoping first: another site's participant is a 404
+    found = p.deviations.filter(pk=deviation).first()
+    if found is None:
+        raise Http404("no such deviation for this participant")
+    if request.method != "POST":
+        return HttpResponseNotAllowed(["POST"])
+    try:
+        review(found, request.user, note=request.POST.get("note", ""))
+    except ConductError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Review recorded.")
+    return redirect("conduct:participant", pk=p.pk)
+
+
 _RECORDS = {
     "participant": lambda p: p,
     "assessment": lambda p: p.assessments,

@@ -63,6 +63,7 @@ def query(request: HttpRequest, pk: int, query_id: int) -> HttpResponse:
     answer = AnswerForm(request.POST if "answer" in request.POST else None)
     close = CloseQueryForm(request.POST if "accept" in request.POST else None)
     form = answer if answer.is_bound else close
+    updated = ""
     if request.method == "POST" and form.is_valid():
         try:
             if form is answer:
@@ -77,8 +78,12 @@ def query(request: HttpRequest, pk: int, query_id: int) -> HttpResponse:
         except ConductError as exc:
             add_service_error(form, exc)
         else:
-            messages.success(request, "Query updated.")
-            return redirect("conduct:query", pk=p.pk, query_id=q.pk)
+            if not request.htmx:
+                messages.success(request, "Query updated.")
+                return redirect("conduct:query", pk=p.pk, query_id=q.pk)
+            # HTMX: the panel is replaced in place, with fresh (empty) forms
+            updated = "Query updated."
+            answer, close = AnswerForm(), CloseQueryForm()
     from trialdesk.conduct.history import history_rows
 
     context = {
@@ -87,5 +92,7 @@ def query(request: HttpRequest, pk: int, query_id: int) -> HttpResponse:
         "answer_form": answer,
         "close_form": close,
         "rows": history_rows(q),
+        "updated": updated,
     }
-    return render(request, "conduct/query.html", context)
+    template = "conduct/_query_panel.html" if request.htmx else "conduct/query.html"
+    return render(request, template, context)

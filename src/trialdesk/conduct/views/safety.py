@@ -33,8 +33,18 @@ def new_event(request: HttpRequest, pk: int) -> HttpResponse:
             add_service_error(form, exc)
         else:
             messages.success(request, f"Adverse event recorded: {ae}.")
+            if request.htmx:  # HTMX: go to the new event's page
+                from django.urls import reverse
+                from django_htmx.http import HttpResponseClientRedirect
+
+                return HttpResponseClientRedirect(
+                    reverse("conduct:adverse-event", kwargs={"pk": p.pk, "event": ae.pk})
+                )
             return redirect("conduct:adverse-event", pk=p.pk, event=ae.pk)
-    return render(request, "conduct/ae_form.html", {"participant": p, "form": form})
+    # HTMX: only the form, with its errors, replaces itself in place (the rest of the page
+    # and what was typed stay)
+    template = "conduct/_ae_form.html" if request.htmx else "conduct/ae_form.html"
+    return render(request, template, {"participant": p, "form": form})
 
 
 @login_required

@@ -12,7 +12,7 @@ from trialdesk.conduct import services
 from trialdesk.conduct.errors import ConductError
 from trialdesk.conduct.forms import AttestationForm, ScreeningForm, SignatureForm, add_service_error
 from trialdesk.conduct.models import Site, SiteMembership
-from trialdesk.conduct.services.screening import ELIGIBILITY_MEANING
+from trialdesk.conduct.services.signing import ELIGIBILITY
 from trialdesk.conduct.views.common import participant_for, study_for
 
 
@@ -77,7 +77,7 @@ def attest(request: HttpRequest, pk: int) -> HttpResponse:
 def sign_eligibility(request: HttpRequest, pk: int) -> HttpResponse:
     participant = participant_for(request, pk)
     assessment = participant.latest_assessment()
-    form = SignatureForm(request.POST or None, initial={"meaning": ELIGIBILITY_MEANING})
+    form = SignatureForm(request.POST or None, act=ELIGIBILITY)
     if request.method == "POST" and form.is_valid():
         try:
             services.sign_eligibility(

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_POST
 
 from trialdesk.conduct.models import (
     AdverseEvent,
     DataQuery,
     LabEventProposal,
     Participant,
+    ProtocolDeviation,
     Referral,
     Study,
 )
@@ -55,6 +57,9 @@ def dashboard(request: HttpRequest, nct_id: str) -> HttpResponse:
             .order_by("-awareness_at")
         ],
         "visits_due": _visits_due(participants),
+        "to_review": ProtocolDeviation.objects.filter(
+            participant__in=participants, needs_review=True, reviewed_at__isnull=True
+        ).select_related("participant"),
         "pending_proposals": LabEventProposal.objects.filter(
             visit__participant__in=participants, status=LabEventProposal.PROPOSED
         ).count(),
@@ -82,3 +87,29 @@ def _visits_due(participants) -> list[tuple[Participant, object]]:  # noqa: ANN0
             if row.status.status in ("due", "missed"):
                 out.append((p, row))
     return out
+
+
+@login_required
+@require_POST
+def enrolment(request: HttpRequest, nct_id: str) -> HttpResponse:
+    """Close or reopen enrolment by hand (investigator; a reason, and after a signed
+    committee stop the approved amendment): services/study.py."""
+    from django.contrib import messages
+
+    from trialdesk.conduct.errors import ConductError
+    from trialdesk.conduct.services.study import close_enrolment, reopen_enrolment
+
+    study = study_for(request, nct_id)
+    reason = request.POST.get("reason", "")
+    try:
+        if request.POST.get("action") == "close":
+            close_enrolment(study, request.user, reason=reason)
+        else:
+            reopen_enrolment(
+                study, request.user, reason=reason, amendment=request.POST.get("amendment", "")
+            )
+    except ConductError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Enrolment updated, with its reason.")
+    return redirect("conduct:dashboard", nct_id=study.nct_id)
