@@ -43,7 +43,9 @@ def test_a_passing_lot_is_released_with_a_signature(cell_setup, lot):
     with pytest.raises(ConductError, match="password is not correct"):
         release.release_lot(lot, lab(cell_setup), password="wrong", meaning=release.RELEASE_MEANING)
     assert not LotRelease.objects.exists()
-    r = release.release_lot(lot, lab(cell_setup), password=PASSWORD, meaning=release.RELEASE_MEANING)
+    r = release.release_lot(
+        lot, lab(cell_setup), password=PASSWORD, meaning=release.RELEASE_MEANING
+    )
     assert r.passed and r.printed_name == "Cell-Lab Staff VINMEC"
     assert {i["name"] for i in r.verdict} >= {"endotoxin", "CD14 or CD11b", "endotoxin_dose"}
     with pytest.raises(CellProductError, match="already released"):

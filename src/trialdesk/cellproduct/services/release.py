@@ -18,7 +18,6 @@ from trialdesk.cellproduct.services.common import plan_for, require, require_sit
 from trialdesk.conduct.models import write
 from trialdesk.conduct.services.signing import check_signer, printed_name
 
-
 #: The signing act of a lot release and the meanings its signature may carry (21 CFR
 #: 11.50(a)(3)); registered with conduct's signing service by the app config.
 LOT_RELEASE = "lot_release"
@@ -27,6 +26,7 @@ LOT_RELEASE_MEANINGS = (
     RELEASE_MEANING,
     "I have reviewed the release test results and approve this lot for infusion",
 )
+
 
 def lot_results(lot: ProductLot) -> dict[str, str]:
     """The lot's results as the core reads them: test name -> ``"97.2 %"`` or ``"no growth"``."""
