@@ -21,6 +21,8 @@ from tests.conduct.conftest import (  # noqa: F401 (fixtures and the postgres_on
 )
 from tests.conftest import REPO
 
+from trialdesk.conduct.services.signing import ELIGIBILITY_MEANING
+
 #: A valid ISBT 128 DIN: the UK Red Book, Annex 2 worked example (check character H).
 DIN = "G123498654321H"
 DIN_2 = "G123498654322"  # check character added by the tests from the core
@@ -74,7 +76,7 @@ def enrolled_vinmec(s, n: int, *, seed: int = 7):
             data=yaml.safe_dump(synthetic_patient(study.nct_id, rng, born, on), sort_keys=False),
         )
         a = services.reassess(p.latest_assessment(), investigator, attestations=answers)
-        services.sign_eligibility(a, investigator, password=PASSWORD, meaning="eligible")
+        services.sign_eligibility(a, investigator, password=PASSWORD, meaning=ELIGIBILITY_MEANING)
         consented = datetime(2026, 11, 21, 9, 0, tzinfo=UTC)
         services.record_consent(p, coordinator, form_version=version, consented_at=consented)
         p = services.enrol(p, coordinator, at=consented + timedelta(hours=1))
