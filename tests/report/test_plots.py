@@ -22,7 +22,6 @@ from trialdesk.analysis import plots
 from trialdesk.analysis.plots import interactive
 from trialdesk.analysis.plots.series import (
     escalation,
-    mean_ci,
     swimmer,
     trajectories,
     visit_summaries,
@@ -40,22 +39,6 @@ def figures(ds):
     }
 
 
-def test_mean_ci_by_hand():
-    # 10, 12, 14: mean 12, s = 2, t(0.975, df 2) = 4.302653 (t table), half-width
-    # 4.302653 * 2 / sqrt(3) = 4.968276
-    mean, low, high = mean_ci([10.0, 12.0, 14.0])
-    assert mean == 12.0
-    assert low == pytest.approx(12 - 4.968276, abs=1e-6)
-    assert high == pytest.approx(12 + 4.968276, abs=1e-6)
-    # an independent reference: SciPy's t.interval with the standard error
-    ref = stats.t.interval(0.95, 2, loc=12.0, scale=stats.sem([10.0, 12.0, 14.0]))
-    assert (low, high) == pytest.approx(ref)
-    assert mean_ci([7.0]) == (7.0, None, None)  # n = 1: no interval
-    assert mean_ci([5.0, 5.0]) == (5.0, 5.0, 5.0)  # no spread: the point
-    with pytest.raises(ValueError, match="no values"):
-        mean_ci([])
-
-
 def test_meld_series_by_hand():
     ds = small_trial()
     rows = {s.code: s for s in visit_summaries(ds)}
@@ -66,6 +49,9 @@ def test_meld_series_by_hand():
     assert (rows["M6"].n, rows["M6"].mean) == (2, 11.5)
     # M6: s = sqrt(0.5), t(0.975, 1) = 12.706205: 11.5 +/- 12.706205 * sqrt(0.5) / sqrt(2)
     assert rows["M6"].low == pytest.approx(11.5 - 12.706205 * 0.5, abs=1e-6)
+    # and against SciPy's t.interval with the standard error, computed independently
+    ref = stats.t.interval(0.95, 4, loc=13.8, scale=stats.sem([13, 16, 12, 17, 11]))
+    assert (rows["M3"].low, rows["M3"].high) == pytest.approx(ref)
     t = {x.subject_id: x for x in trajectories(ds)}
     assert t["P01"].days == (1, 91, 181) and t["P01"].values == (15.0, 13.0, 12.0)
     assert t["P05"].codes == ("D1",)
@@ -128,12 +114,12 @@ def test_renders_are_byte_identical():
     assert first == second
     # and in another interpreter (another hash seed, fresh font cache state)
     code = (
-        "import sys, hashlib; sys.path[:0] = [%r, %r]\n"
+        "import sys, hashlib; sys.path[:0] = [{!r}, {!r}]\n"
         "from tests.report.fixtures import small_trial\n"
         "from trialdesk.analysis import plots\n"
         "f = plots.escalation_history(small_trial())\n"
         "print(hashlib.sha256(plots.render(f, 'svg') + plots.render(f, 'png')).hexdigest())\n"
-    ) % (str(REPO / "src"), str(REPO))
+    ).format(str(REPO / "src"), str(REPO))
     out = subprocess.run(
         [sys.executable, "-c", code],
         capture_output=True,

@@ -7,14 +7,11 @@ gives identical series.
 
 from __future__ import annotations
 
-import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from scipy import stats
-
 from trialdesk.analysis.dataset import TrialDataset
+from trialdesk.analysis.stats import describe
 
 #: The scores a trajectory plot can show: attribute of ``Scores`` -> axis label.
 SCORES = {
@@ -38,8 +35,9 @@ class Trajectory:
 
 @dataclass(frozen=True, slots=True)
 class VisitSummary:
-    """The score at one scheduled visit across participants: mean with a two-sided 95%
-    t-interval (``low``/``high`` are ``None`` when n < 2: not estimable)."""
+    """The score at one scheduled visit across participants: mean with the two-sided 95%
+    t-interval of ``trialdesk.analysis.stats.describe`` (``low``/``high`` are ``None`` when
+    n < 2: not estimable)."""
 
     code: str
     label: str
@@ -48,28 +46,6 @@ class VisitSummary:
     mean: float
     low: float | None
     high: float | None
-
-
-def mean_ci(
-    values: Sequence[float], level: float = 0.95
-) -> tuple[float, float | None, float | None]:
-    """Mean and two-sided t confidence interval, mean +/- t(1-a/2, n-1) * s / sqrt(n), with
-    s the sample standard deviation (n - 1 denominator). Reference: Altman DG et al.,
-    *Statistics with Confidence*, 2nd ed., BMJ Books 2000, ch. 4. The interval is ``None``
-    for n < 2; for n >= 2 and s = 0 it is the point (mean, mean).
-
-    >>> mean_ci([10.0, 12.0, 14.0])  # s = 2, t(0.975, 2) = 4.3027: 12 +/- 4.968
-    (12.0, 7.031..., 16.968...)
-    """
-    n = len(values)
-    if n == 0:
-        raise ValueError("mean_ci: no values")
-    mean = math.fsum(values) / n
-    if n < 2:
-        return mean, None, None
-    sd = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / (n - 1))
-    half = float(stats.t.ppf(0.5 + level / 2, n - 1)) * sd / math.sqrt(n)
-    return mean, mean - half, mean + half
 
 
 def trajectories(ds: TrialDataset, score: str = "meld") -> tuple[Trajectory, ...]:
@@ -112,9 +88,11 @@ def visit_summaries(ds: TrialDataset, score: str = "meld") -> tuple[VisitSummary
             and getattr(v.scores, score) is not None
         ]
         if values:
-            mean, low, high = mean_ci(values)
+            s = describe(values)
             out.append(
-                VisitSummary(plan.code, plan.label, plan.target_day, len(values), mean, low, high)
+                VisitSummary(
+                    plan.code, plan.label, plan.target_day, s.n, s.mean, s.ci_low, s.ci_high
+                )
             )
     return tuple(out)
 
