@@ -52,6 +52,9 @@ class Study(models.Model):
     class Meta:
         ordering = ["nct_id"]
         verbose_name_plural = "studies"
+        permissions = [
+            ("view_dmc_report", "Can view the data monitoring committee report"),
+        ]
 
     def __str__(self) -> str:
         return self.nct_id

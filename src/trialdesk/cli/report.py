@@ -1,0 +1,76 @@
+"""``trialdesk report NCT_ID --format html|pdf [--out FILE] [--data-cut DATE]``: the data
+monitoring committee's safety and efficacy report of a trial conducted here (all sites)."""
+
+from __future__ import annotations
+
+import sys
+from datetime import UTC, date, datetime, time
+
+import click
+
+from trialdesk.cli._django import setup
+
+
+def data_cut_option(value: str | None) -> datetime | None:
+    """``YYYY-MM-DD`` -> the end of that day, UTC (everything recorded on it is in)."""
+    if value is None:
+        return None
+    try:
+        day = date.fromisoformat(value)
+    except ValueError as e:
+        raise click.BadParameter(
+            f"{value!r} is not a date YYYY-MM-DD", param_hint="--data-cut"
+        ) from e
+    return datetime.combine(day, time.max, tzinfo=UTC)
+
+
+@click.command("report")
+@click.argument("nct_id")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["html", "pdf"]),
+    default="html",
+    show_default=True,
+    help="HTML (one self-contained file) or PDF.",
+)
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False),
+    help="File to write (default: <NCT id>-dmc-report.<format>; '-' for stdout).",
+)
+@click.option(
+    "--data-cut",
+    metavar="YYYY-MM-DD",
+    help="Data recorded up to the end of this day (UTC); default: now.",
+)
+def report(nct_id: str, fmt: str, out: str | None, data_cut: str | None) -> None:
+    """The data monitoring committee's safety and efficacy report of NCT_ID: participant
+    flow, dose escalation, change in MELD, adverse events and plots, from every site.
+    Identical data (and data cut) gives identical bytes."""
+    cut = data_cut_option(data_cut)
+    setup()
+    from trialdesk.conduct.services.report import ReportError, load_for_report, render
+
+    try:
+        ds, scope = load_for_report(nct_id, data_cut=cut)
+        content = render(ds, fmt, scope=scope)
+    except ReportError as e:
+        raise click.ClickException(str(e)) from e
+    target = out or f"{ds.nct_id}-dmc-report.{fmt}"
+    if target == "-":
+        sys.stdout.buffer.write(content)
+        return
+    try:
+        with open(target, "wb") as f:
+            f.write(content)
+    except OSError as e:
+        raise click.ClickException(f"cannot write {target}: {e.strerror}") from e
+    click.echo(
+        f"{ds.nct_id}: {fmt.upper()} report, data cut {ds.data_cut:%Y-%m-%d %H:%M} UTC, "
+        f"{len(ds.participants)} participants -> {target} ({len(content):,} bytes)",
+        err=True,
+    )
+
+
+COMMANDS = [report]
