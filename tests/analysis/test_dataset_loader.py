@@ -199,3 +199,51 @@ def test_demo_history_is_consistent(setup_roles):
     assert all(v.study_day is not None for v in arm.visits)
     # identical data, identical dataset
     assert load_dataset(Study.objects.get(nct_id="NCT05331872"), data_cut=arm.data_cut) == arm
+
+    # The tables on the demo data add up, and agree with counts read from the database.
+    from trialdesk.analysis.endpoints import change_from_baseline, endpoint_table
+    from trialdesk.analysis.flow import participant_flow
+    from trialdesk.analysis.safety import ae_overview, by_term, dlt_table, sae_listing
+    from trialdesk.conduct.models import AdverseEvent, Participant
+
+    for ds in (esc, arm):
+        flow = participant_flow(ds)
+        counts = [s.n for s in flow.stages]
+        assert counts == sorted(counts, reverse=True)  # never rises along the flow
+        assert counts[0] == Participant.objects.filter(study__nct_id=ds.nct_id).count()
+        assert flow.stage("enrolled").n == len(ds.enrolled())
+        dosed = flow.stage("dosed")
+        assert dosed.n == sum(a.dosed.n for a in flow.arms)
+        assert (
+            dosed.n == flow.stage("completed").n + flow.died.n + flow.withdrawn.n + flow.ongoing.n
+        )
+        failed = flow.screen_failed.n
+        assert (
+            failed
+            == Participant.objects.filter(study__nct_id=ds.nct_id, status="screen_failed").count()
+        )
+        assert sum(r.n for r in flow.screen_failure_reasons) >= failed
+        saes = AdverseEvent.objects.filter(participant__study__nct_id=ds.nct_id, serious=True)
+        assert len(sae_listing(ds)) == saes.count()
+        overview = ae_overview(ds)
+        any_ae = overview.cell("Any adverse event")
+        assert any_ae.at_risk == dosed.n and any_ae.n <= dosed.n
+        assert sum(g.at_risk for g in overview.groups[1:]) == dosed.n
+        for row in by_term(ds).rows:  # worst-grade rows split the term's participants
+            assert sum(d.cells[0].n for d in row.detail) == row.cells[0].n
+            assert sum(d.cells[0].events for d in row.detail) == row.cells[0].events
+    # NCT05227846: fever after each infusion of cohorts 1 and 2, the DLT of cohort 2
+    assert by_term(esc).cell("Fever").n == 6
+    assert [(r.cohort, r.dose_level, r.n_evaluable, r.n_with_dlt) for r in dlt_table(esc)] == [
+        (1, "DL1", 3, 0), (2, "DL2", 3, 1), (3, "DL2", 0, 0),
+    ]  # fmt: skip
+    # NCT05331872: MELD at month 3 - every dosed participant observed or missing with a reason
+    for rule in ("include", "exclude", "nearest"):
+        for r in endpoint_table(arm, ("meld",), window_rule=rule):
+            assert r.expected == tuple(p.subject_id for p in arm.dosed())
+            assert sorted(r.observed + tuple(m.subject_id for m in r.missing)) == sorted(r.expected)
+            assert r.change.n == len(r.observations)
+    late = change_from_baseline(arm, "meld", "M3")
+    assert len(late.out_of_window) == 1  # the demo's late month-3 visit, used under "include"
+    excluded = change_from_baseline(arm, "meld", "M3", window_rule="exclude")
+    assert excluded.missing_by_reason()["out of window"] == late.out_of_window
