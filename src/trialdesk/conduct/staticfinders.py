@@ -8,6 +8,7 @@ Only that one file is exposed (the package's data folder also holds sample datas
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from django.contrib.staticfiles.finders import BaseFinder
@@ -71,6 +72,19 @@ def plotly_css() -> str:
         )
         lines.append(f"{selector} {{{single or double}}}")
     return "\n".join(lines) + "\n"
+
+
+@lru_cache(maxsize=1)
+def bundled_style_ids() -> tuple[str, ...]:
+    """The ids of the stylesheets bundled into plotly.min.js (MapLibre's, for map traces)
+    that it injects as an inline <style> at load unless an element with that id exists.
+    The report draws no maps: the page holds an empty element with each id instead, so
+    nothing is injected and the CSP has nothing to block."""
+    import re
+
+    source = (_folder() / "plotly.min.js").read_text(encoding="utf-8")
+    pattern = r'if\(!document\.getElementById\("([0-9a-f]{16,})"\)\)\{var (\w+)=document\.createElement\("style"\)'
+    return tuple(m.group(1) for m in re.finditer(pattern, source))
 
 
 if __name__ == "__main__":

@@ -187,10 +187,11 @@ def participant_flow(
     if note:
         fig.add_annotation(
             x=1.0,
-            y=1.0,
+            y=0.0,
             xref="paper",
             yref="paper",
             xanchor="right",
+            yanchor="bottom",
             align="left",
             text="Screen failures<br>" + note,
             showarrow=False,

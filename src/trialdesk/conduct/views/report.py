@@ -18,6 +18,7 @@ from django.shortcuts import render
 
 from trialdesk.conduct.models import Site
 from trialdesk.conduct.services import report as reports
+from trialdesk.conduct.staticfinders import bundled_style_ids
 from trialdesk.conduct.views.common import study_for
 
 
@@ -54,6 +55,7 @@ def page(request: HttpRequest, nct_id: str) -> HttpResponse:
     context = reports.report_context(ds, scope=scope)
     context["interactive"] = reports.interactive_specs(ds)
     context["data_cut_param"] = raw
+    context["plotly_style_ids"] = bundled_style_ids()
     return render(request, "conduct/report/page.html", context)
 
 
