@@ -73,4 +73,55 @@ def report(nct_id: str, fmt: str, out: str | None, data_cut: str | None) -> None
     )
 
 
-COMMANDS = [report]
+PLOTS = ("meld", "meld-na", "meld3", "ctp", "escalation", "swimmer", "flow")
+
+
+@click.command("plot")
+@click.argument("nct_id")
+@click.argument("which", type=click.Choice(PLOTS))
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="PNG or SVG file (by its suffix).",
+)
+@click.option("--data-cut", metavar="YYYY-MM-DD", help="As for trialdesk report.")
+def plot(nct_id: str, which: str, out: str, data_cut: str | None) -> None:
+    """One of the DMC report's plots of NCT_ID (every site) as PNG or SVG: a score over
+    time (meld, meld-na, meld3, ctp), the escalation history, the swimmer plot of follow-up,
+    or the participant flow. Identical data gives identical bytes."""
+    fmt = out.rsplit(".", 1)[-1].lower()
+    if fmt not in ("png", "svg"):
+        raise click.BadParameter(f"{out!r}: the file must end in .png or .svg", param_hint="--out")
+    cut = data_cut_option(data_cut)
+    setup()
+    from trialdesk.analysis import plots
+    from trialdesk.conduct.services.report import ReportError, load_for_report
+    from trialdesk.conduct.services.report_tables import flow_counts
+
+    try:
+        ds, _ = load_for_report(nct_id, data_cut=cut)
+    except ReportError as e:
+        raise click.ClickException(str(e)) from e
+    scores = {"meld": "meld", "meld-na": "meld_na", "meld3": "meld3", "ctp": "ctp_points"}
+    if which in scores:
+        fig = plots.score_over_time(ds, scores[which])
+    elif which == "escalation":
+        if ds.design != "escalation":
+            raise click.ClickException(f"{ds.nct_id} is a single-arm trial: no escalation plot")
+        fig = plots.escalation_history(ds)
+    elif which == "swimmer":
+        fig = plots.swimmer_plot(ds)
+    else:
+        stages, reasons = flow_counts(ds)
+        fig = plots.participant_flow(stages, reasons, title=f"Participant flow, {ds.nct_id}")
+    content = plots.render(fig, fmt)
+    try:
+        with open(out, "wb") as f:
+            f.write(content)
+    except OSError as e:
+        raise click.ClickException(f"cannot write {out}: {e.strerror}") from e
+    click.echo(f"{ds.nct_id}: {which} plot -> {out} ({len(content):,} bytes)", err=True)
+
+
+COMMANDS = [report, plot]

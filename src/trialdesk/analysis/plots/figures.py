@@ -61,8 +61,12 @@ def score_over_time(ds: TrialDataset, score: str = "meld") -> Figure:
         for s in summaries:
             if s.low is not None:
                 ax.vlines(s.target_day, s.low, s.high, color=BLUE, linewidth=2)
+        # study days on a symmetric-log axis (linear within a week of day 0): the first
+        # weeks' visits and the months' stay apart on one axis
+        ax.set_xscale("symlog", linthresh=7, linscale=1)
         ax.set_xticks(xs, [f"{s.code}\nn={s.n}" for s in summaries])
-        ax.set_xlabel("Scheduled visit (placed at its target study day)")
+        ax.minorticks_off()
+        ax.set_xlabel("Scheduled visit at its target study day (symmetric-log scale)")
         ax.set_ylabel(name)
         ax.set_title(title)
         ax.legend(
