@@ -81,3 +81,10 @@ def test_web_benchmark_smoke(tmp_path):
     assert result["writes"]["lost_writes"] == 0, result["writes"]
     assert result["audit_verify_ok"], result["audit_verify"]
     assert {"participant", "dashboard"} <= set(result["mix"]["by_kind"])
+
+
+@pytest.mark.slow
+def test_analysis_benchmark_smoke(tmp_path):
+    out = _run([str(BENCH / "analysis.py"), "--smoke"], tmp_path)
+    assert "trial: 60 participants" in out and "endpoints (nearest)" in out
+    assert "full analysis" in out

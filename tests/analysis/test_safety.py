@@ -249,3 +249,45 @@ def test_single_arm_has_one_column():
     t = ae_overview(single)
     assert [g.id for g in t.groups] == ["All"]
     assert t.cell("Any adverse event").subject_ids == ALL5
+
+
+def test_dose_level_as_treated_in_safety_and_endpoints():
+    """Enrolled at DL1 but given DL2: both the safety columns and the endpoint groups count
+    the participant at DL2 (the first dose's level)."""
+    from trialdesk.analysis.endpoints import endpoint_table
+    from trialdesk.analysis.synthetic import visit
+
+    ds = dataset(
+        participants=[participant("P01", dose_level=DL1)],
+        doses=[dose("P01", date(2026, 1, 5), dose_level=DL2)],
+        visits=[
+            visit("P01", "D1", date(2026, 1, 5), meld=15),
+            visit("P01", "M3", date(2026, 4, 5), meld=13),
+        ],  # fmt: skip
+        adverse_events=[adverse_event("P01", "Fever", 1, date(2026, 1, 6))],
+    )
+    assert ds.treated_dose_level("P01") == DL2
+    assert [(g.id, g.subject_ids) for g in ae_overview(ds).groups] == [
+        ("All", ("P01",)), ("DL2", ("P01",)),
+    ]  # fmt: skip
+    rows = endpoint_table(ds, ("meld",), ("M3",), by="dose_level")
+    assert [(r.group, r.observed, r.change.mean) for r in rows] == [
+        ("All", ("P01",), -2.0), ("DL2", ("P01",), -2.0),
+    ]  # fmt: skip
+
+
+def test_by_term_serious_split_and_frequency_threshold():
+    ds = trial()
+    serious = by_term(ds, serious=True)
+    assert [r.label for r in serious.rows] == ["Ascites", "Infusion related reaction", "Sepsis"]
+    other = by_term(ds, serious=False)
+    assert [r.label for r in other.rows] == ["Fever"]  # 3 of 5, 4 events
+    assert other.cell("Fever").events == 4
+    # threshold: Ascites is 1 of 5 = 20% overall but 1 of 3 = 33.3% at DL1
+    assert [r.label for r in by_term(ds, min_percent=34).rows] == ["Fever", "Sepsis"]  # 1/2 at DL2
+    assert [r.label for r in by_term(ds, min_percent=33).rows] == [
+        "Fever", "Ascites", "Infusion related reaction", "Sepsis",
+    ]  # fmt: skip
+    assert [r.label for r in by_term(ds, min_percent=51).rows] == ["Fever"]  # 2/3, 3/5
+    with pytest.raises(ValueError, match="min_percent 120"):
+        by_term(ds, min_percent=120)

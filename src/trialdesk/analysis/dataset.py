@@ -6,7 +6,7 @@ and timezone-aware UTC ``datetime`` values, floats for measured values and ``Non
 missing (never 0 or ""). The shell fills them from the database
 (``trialdesk.conduct.services.dataset.load_dataset``); :mod:`trialdesk.analysis.synthetic`
 builds small ones by hand for tests and notebooks. The contract the report and export code
-relies on is ``/docs/analysis.md`` ("Dataset").
+relies on is docs/analysis.md ("Dataset").
 
 Every collection is kept in one stable order (participants by subject id; visits, doses,
 adverse events and deviations by subject id then date), so identical data gives identical
@@ -19,7 +19,31 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
+from trialdesk.analysis.records import (
+    CRITERION_OUTCOMES,
+    END_STATUSES,
+    STATUSES,
+    AdverseEvent,
+    Criterion,
+    DatasetError,
+    Decision,
+    Deviation,
+    Dose,
+    DoseLevelInfo,
+    HistoryItem,
+    Lab,
+    Participant,
+    Scores,
+    Visit,
+    VisitPlan,
+    Vitals,
+    check_aware,
+)
+
 __all__ = [
+    "CRITERION_OUTCOMES",
+    "END_STATUSES",
+    "STATUSES",
     "AdverseEvent",
     "Criterion",
     "DatasetError",
@@ -36,250 +60,6 @@ __all__ = [
     "VisitPlan",
     "Vitals",
 ]
-
-#: Participant.end_status values (None = still in follow-up).
-END_STATUSES = ("completed", "withdrawn", "died")
-#: Participant.status values, as conduct stores them.
-STATUSES = ("screening", "screen_failed", "eligible", "enrolled")
-CRITERION_OUTCOMES = ("met", "not met", "unknown")
-
-
-class DatasetError(ValueError):
-    """A dataset value that breaks the contract; the message names the record and field."""
-
-
-def _check_aware(where: str, value: datetime | None) -> None:
-    if value is not None and (value.tzinfo is None or value.utcoffset() is None):
-        raise DatasetError(f"{where}: expected a timezone-aware UTC datetime, got {value!r}")
-
-
-@dataclass(frozen=True, slots=True)
-class DoseLevelInfo:
-    """A protocol dose level: a fixed total (``cells``) or a per-kilogram dose."""
-
-    id: str
-    label: str
-    order: int
-    cells: float | None
-    cells_per_kg: float | None
-
-
-@dataclass(frozen=True, slots=True)
-class VisitPlan:
-    """One visit of the protocol's schedule. ``target_day`` is the study day (day 1 = the
-    infusion day, no day 0: CDISC SDTM IG v3.4 4.4.4, as ``trialdesk.protocol.schedule``);
-    the window runs from ``target_day - window_before`` to ``target_day + window_after``."""
-
-    code: str
-    label: str
-    target_day: int
-    window_before: int
-    window_after: int
-    is_infusion: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class Criterion:
-    """One eligibility criterion's outcome in the participant's signed assessment (for an
-    exclusion criterion, "met" means the exclusion applies)."""
-
-    id: str
-    kind: str  # "inclusion" | "exclusion"
-    text: str
-    outcome: str  # "met" | "not met" | "unknown"
-
-    def __post_init__(self) -> None:
-        if self.kind not in ("inclusion", "exclusion"):
-            raise DatasetError(f"criterion {self.id}: kind {self.kind!r}")
-        if self.outcome not in CRITERION_OUTCOMES:
-            raise DatasetError(f"criterion {self.id}: outcome {self.outcome!r}")
-
-    @property
-    def excludes(self) -> bool:
-        """True when this criterion makes the participant ineligible."""
-        bad = "not met" if self.kind == "inclusion" else "met"
-        return self.outcome == bad
-
-
-@dataclass(frozen=True, slots=True)
-class HistoryItem:
-    """A condition from the screening data (medical history)."""
-
-    term: str
-    start: date | None
-    ongoing: bool | None
-
-
-@dataclass(frozen=True, slots=True)
-class Participant:
-    subject_id: str
-    screening_number: str
-    site_code: str
-    site_name: str
-    country: str
-    sex: str
-    birth_date: date
-    age_at_screening: int
-    screened_on: date
-    status: str
-    screen_failure_reasons: tuple[str, ...]
-    consented_at: datetime | None
-    consent_version: str | None
-    enrolled_at: datetime | None
-    cohort: int | None
-    dose_level: str | None
-    dlt_outcome: str  # "pending" | "no_dlt" | "dlt"
-    criteria: tuple[Criterion, ...]
-    history: tuple[HistoryItem, ...]
-    end_status: str | None
-    end_date: date | None
-    participant_id: str | None = None  # the enrolment id (= subject_id once enrolled)
-    eligible: bool = False  # the investigator signed the assessment as eligible
-
-    def __post_init__(self) -> None:
-        if self.status not in STATUSES:
-            raise DatasetError(f"participant {self.subject_id}: status {self.status!r}")
-        if self.end_status is not None and self.end_status not in END_STATUSES:
-            raise DatasetError(f"participant {self.subject_id}: end_status {self.end_status!r}")
-        _check_aware(f"participant {self.subject_id} consented_at", self.consented_at)
-        _check_aware(f"participant {self.subject_id} enrolled_at", self.enrolled_at)
-
-    @property
-    def enrolled(self) -> bool:
-        return self.status == "enrolled"
-
-    @property
-    def failed_criteria(self) -> tuple[str, ...]:
-        """Ids of the criteria that exclude the participant (screen-failure reasons)."""
-        return tuple(c.id for c in self.criteria if c.excludes)
-
-
-@dataclass(frozen=True, slots=True)
-class Dose:
-    subject_id: str
-    lot: str
-    dose_level: str
-    cells: int
-    body_weight_kg: float | None
-    started_at: datetime
-    ended_at: datetime
-    route: str
-    volume_ml: float
-    premedication: str
-    infusion_reactions: str
-
-    def __post_init__(self) -> None:
-        _check_aware(f"dose of {self.subject_id} started_at", self.started_at)
-        _check_aware(f"dose of {self.subject_id} ended_at", self.ended_at)
-
-
-@dataclass(frozen=True, slots=True)
-class Lab:
-    """A lab value in its analyte's canonical unit (``trialdesk.clinical.units``);
-    ``entered`` is the text as typed, ``comparator`` "<", "<=", ">", ">=" or ""."""
-
-    analyte: str
-    value: float
-    unit: str
-    comparator: str
-    entered: str
-
-
-@dataclass(frozen=True, slots=True)
-class Vitals:
-    temperature_c: float | None = None
-    heart_rate: float | None = None
-    systolic_bp: float | None = None
-    diastolic_bp: float | None = None
-    respiratory_rate: float | None = None
-    spo2: float | None = None
-    weight_kg: float | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Scores:
-    """The liver scores at a visit, as the participant page shows them
-    (``trialdesk.clinical.visit_scores``); None where the score is unknown."""
-
-    meld: int | None = None
-    meld_na: int | None = None
-    meld3: int | None = None
-    ctp_points: int | None = None
-    ctp_class: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class Visit:
-    subject_id: str
-    code: str
-    visit_date: date
-    study_day: int | None
-    window_status: str  # "early" | "in_window" | "late" (trialdesk.protocol.window_status)
-    ascites: str | None
-    encephalopathy: int | None
-    vitals: Vitals = field(default_factory=Vitals)
-    labs: tuple[Lab, ...] = ()
-    scores: Scores = field(default_factory=Scores)
-
-    def lab(self, analyte: str) -> Lab | None:
-        return next((lab for lab in self.labs if lab.analyte == analyte), None)
-
-
-@dataclass(frozen=True, slots=True)
-class AdverseEvent:
-    """An adverse event. A fatal ``outcome`` is how a death is known: conduct has no
-    separate death record."""
-
-    subject_id: str
-    term: str
-    grade: int | None
-    ctcae_version: str
-    onset_date: date
-    resolution_date: date | None
-    serious: bool
-    seriousness: tuple[str, ...]
-    related: str  # related | possibly | unlikely | unrelated | unknown
-    action_taken: str
-    outcome: str  # recovering | recovered | sequelae | not_recovered | fatal | unknown
-    dlt: bool | None
-    dose_level: str | None
-
-    def __post_init__(self) -> None:
-        if self.grade is not None and not 1 <= self.grade <= 5:
-            raise DatasetError(
-                f"adverse event {self.term} of {self.subject_id}: grade {self.grade}"
-            )
-
-    @property
-    def fatal(self) -> bool:
-        return self.outcome == "fatal" or self.grade == 5
-
-
-@dataclass(frozen=True, slots=True)
-class Decision:
-    """A signed safety review committee decision. ``cohort`` is the number of the last
-    cohort reviewed (0 for a decision before any cohort); ``decided_at`` is the signing time."""
-
-    cohort: int
-    dose_level: str
-    outcomes: str
-    recommended: str
-    decision: str
-    chosen: str
-    decided_at: datetime
-    departs_from_recommendation: bool
-
-    def __post_init__(self) -> None:
-        _check_aware(f"decision after cohort {self.cohort} decided_at", self.decided_at)
-
-
-@dataclass(frozen=True, slots=True)
-class Deviation:
-    subject_id: str
-    visit_code: str | None
-    kind: str
-    description: str
-    recorded_on: date | None = None
 
 
 def _sorted(items: Iterable, key) -> tuple:  # noqa: ANN001
@@ -303,11 +83,13 @@ class TrialDataset:
     decisions: tuple[Decision, ...]
     deviations: tuple[Deviation, ...]
     data_cut: datetime
+    # per-subject lookups, built once (the lookups below are then O(1), not a scan)
+    _index: dict = field(init=False, repr=False, compare=False, hash=False)
 
     def __post_init__(self) -> None:
         if self.design not in ("escalation", "single_arm"):
             raise DatasetError(f"{self.nct_id}: design {self.design!r}")
-        _check_aware(f"{self.nct_id} data_cut", self.data_cut)
+        check_aware(f"{self.nct_id} data_cut", self.data_cut)
         put = object.__setattr__
         put(self, "dose_levels", _sorted(self.dose_levels, lambda d: (d.order, d.id)))
         put(self, "participants", _sorted(self.participants, lambda p: p.subject_id))
@@ -356,39 +138,66 @@ class TrialDataset:
                     f"participant {p.subject_id}: dose level {p.dose_level!r} is not in the "
                     f"protocol ({', '.join(sorted(levels))})"
                 )
+        self._build_index()
 
     # -- lookups ---------------------------------------------------------------------------
 
+    def _build_index(self) -> None:
+        by: dict[str, dict[str, list]] = {
+            p.subject_id: {"doses": [], "visits": [], "aes": []} for p in self.participants
+        }
+        for kind, records in (
+            ("doses", self.doses),
+            ("visits", self.visits),
+            ("aes", self.adverse_events),
+        ):
+            for r in records:
+                by[r.subject_id][kind].append(r)
+        index = {
+            "participant": {p.subject_id: p for p in self.participants},
+            "doses": {s: tuple(v["doses"]) for s, v in by.items()},
+            "visits": {s: tuple(v["visits"]) for s, v in by.items()},
+            "aes": {s: tuple(v["aes"]) for s, v in by.items()},
+            "visit": {},
+        }
+        for v in reversed(self.visits):  # the first visit of a code wins
+            index["visit"][(v.subject_id, v.code)] = v
+        object.__setattr__(self, "_index", index)
+
     def participant(self, subject_id: str) -> Participant:
-        for p in self.participants:
-            if p.subject_id == subject_id:
-                return p
-        raise KeyError(f"{self.nct_id}: no participant {subject_id!r}")
+        try:
+            return self._index["participant"][subject_id]
+        except KeyError:
+            raise KeyError(f"{self.nct_id}: no participant {subject_id!r}") from None
 
     def enrolled(self) -> tuple[Participant, ...]:
         return tuple(p for p in self.participants if p.enrolled)
 
     def dosed(self) -> tuple[Participant, ...]:
         """Enrolled participants with at least one dose (the safety population)."""
-        ids = {d.subject_id for d in self.doses}
-        return tuple(p for p in self.participants if p.subject_id in ids)
+        return tuple(p for p in self.participants if self._index["doses"][p.subject_id])
 
     def doses_of(self, subject_id: str) -> tuple[Dose, ...]:
-        return tuple(d for d in self.doses if d.subject_id == subject_id)
+        return self._index["doses"].get(subject_id, ())
 
     def first_dose_date(self, subject_id: str) -> date | None:
         """The UTC date of the first infusion: study day 1."""
         doses = self.doses_of(subject_id)
         return doses[0].started_at.astimezone(UTC).date() if doses else None
 
+    def treated_dose_level(self, subject_id: str) -> str | None:
+        """The dose level as treated (the first dose's), else as enrolled (None if neither)."""
+        doses = self.doses_of(subject_id)
+        return doses[0].dose_level if doses else self.participant(subject_id).dose_level
+
     def visits_of(self, subject_id: str) -> tuple[Visit, ...]:
-        return tuple(v for v in self.visits if v.subject_id == subject_id)
+        return self._index["visits"].get(subject_id, ())
 
     def visit(self, subject_id: str, code: str) -> Visit | None:
-        return next((v for v in self.visits if v.subject_id == subject_id and v.code == code), None)
+        return self._index["visit"].get((subject_id, code))
 
     def adverse_events_of(self, subject_id: str) -> tuple[AdverseEvent, ...]:
-        return tuple(a for a in self.adverse_events if a.subject_id == subject_id)
+        return self._index["aes"].get(subject_id, ())
 
     def visit_plan(self, code: str) -> VisitPlan:
         for v in self.schedule:

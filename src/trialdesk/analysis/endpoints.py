@@ -2,7 +2,8 @@
 the follow-up visits (months 3, 6 and 12): NCT05331872's primary outcome, and NCT05227846's
 efficacy by dose level.
 
-Population: every dosed participant (of the group) is expected at each time point. Baseline:
+Population: every dosed participant (of the group: the dose level as treated, i.e. of the
+first dose, as the safety tables group) is expected at each time point. Baseline:
 the protocol's infusion visit (``D1``: its labs and grades are taken before the infusion,
 protocols/*/protocol.yaml), or ``baseline_code``. The score at each visit is the one the
 participant page shows (``trialdesk.clinical.visit_scores``). Change = visit - baseline.
@@ -29,7 +30,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 
 from trialdesk.analysis.dataset import Participant, TrialDataset, Visit
 from trialdesk.analysis.stats import Summary, TestResult, describe, paired_t, signed_rank
@@ -76,7 +77,7 @@ class Observation:
     value: float
     change: float
     visit_code: str  # the visit used (may differ from the time point under "nearest")
-    visit_date: object  # datetime.date
+    visit_date: date
     study_day: int | None
     window_status: str
 
@@ -204,7 +205,7 @@ def _members(ds: TrialDataset, group: str | None) -> tuple[Participant, ...]:
         n = int(group.split()[1])
         return tuple(p for p in dosed if p.cohort == n)
     ds.dose_level(group)  # a KeyError naming the known levels
-    return tuple(p for p in dosed if p.dose_level == group)
+    return tuple(p for p in dosed if ds.treated_dose_level(p.subject_id) == group)
 
 
 def change_from_baseline(
@@ -297,7 +298,8 @@ def endpoint_table(
     groups: list[str | None] = [None]
     dosed = ds.dosed()
     if by == "dose_level":
-        groups += [d.id for d in ds.dose_levels if any(p.dose_level == d.id for p in dosed)]
+        treated = {ds.treated_dose_level(p.subject_id) for p in dosed}
+        groups += [d.id for d in ds.dose_levels if d.id in treated]
     elif by == "cohort":
         groups += [f"cohort {n}" for n in sorted({p.cohort for p in dosed if p.cohort})]
     return tuple(

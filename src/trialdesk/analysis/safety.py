@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
 
-from trialdesk.analysis.dataset import AdverseEvent, Participant, TrialDataset
+from trialdesk.analysis.dataset import AdverseEvent, TrialDataset
 
 __all__ = [
     "ATTRIBUTIONS",
@@ -191,18 +191,41 @@ def ae_overview(ds: TrialDataset, *, treatment_emergent: bool = True) -> SafetyT
     return SafetyTable("Overview of adverse events", groups, tuple(rows))
 
 
-def by_term(ds: TrialDataset, *, treatment_emergent: bool = True) -> SafetyTable:
+def by_term(
+    ds: TrialDataset,
+    *,
+    treatment_emergent: bool = True,
+    serious: bool | None = None,
+    min_percent: float = 0.0,
+) -> SafetyTable:
     """One row per CTCAE term (most participants first, then alphabetical), each with its
-    worst-grade rows in ``detail``."""
+    worst-grade rows in ``detail``. ``serious``: True = serious events only, False =
+    non-serious only (the ClinicalTrials.gov "Other (not including serious) adverse
+    events"), None = all. ``min_percent``: keep a term only when, in some column, at least
+    that percent of the participants at risk had it (ClinicalTrials.gov's frequency
+    threshold, e.g. 5)."""
+    if not 0.0 <= min_percent <= 100.0:
+        raise ValueError(f"min_percent {min_percent!r}: expected 0 to 100")
     groups = safety_groups(ds)
-    ev = _events(ds, treatment_emergent)
-    terms = sorted({a.term for a in ev})
+    ev = tuple(
+        a for a in _events(ds, treatment_emergent) if serious is None or a.serious is serious
+    )
     rows = []
-    for term in terms:
+    for term in sorted({a.term for a in ev}):
         mine = tuple(a for a in ev if a.term == term)
-        rows.append(SafetyRow(term, _cells(groups, mine), _grade_rows(groups, mine)))
+        row = SafetyRow(term, _cells(groups, mine), _grade_rows(groups, mine))
+        if min_percent == 0.0 or any((c.percent or 0.0) >= min_percent for c in row.cells):
+            rows.append(row)
     rows.sort(key=lambda r: (-r.cells[0].n, r.label))
-    return SafetyTable("Adverse events by CTCAE term and worst grade", groups, tuple(rows))
+    kind = {
+        None: "Adverse events",
+        True: "Serious adverse events",
+        False: "Non-serious adverse events",
+    }
+    title = f"{kind[serious]} by CTCAE term and worst grade"
+    if min_percent:
+        title += f" (terms in at least {min_percent:g}% of a column)"
+    return SafetyTable(title, groups, tuple(rows))
 
 
 def by_relatedness(ds: TrialDataset, *, treatment_emergent: bool = True) -> SafetyTable:
@@ -232,11 +255,6 @@ def _study_day(ds: TrialDataset, subject_id: str, on: date) -> int | None:
     return delta + 1 if delta >= 0 else delta
 
 
-def _as_treated(ds: TrialDataset, p: Participant) -> str | None:
-    doses = ds.doses_of(p.subject_id)
-    return doses[0].dose_level if doses else p.dose_level
-
-
 @dataclass(frozen=True, slots=True)
 class SaeRow:
     subject_id: str
@@ -258,7 +276,7 @@ def sae_listing(ds: TrialDataset) -> tuple[SaeRow, ...]:
     return tuple(
         SaeRow(
             a.subject_id,
-            _as_treated(ds, ds.participant(a.subject_id)),
+            ds.treated_dose_level(a.subject_id),
             a.term,
             a.grade,
             a.onset_date,
@@ -347,7 +365,7 @@ def deaths(ds: TrialDataset) -> tuple[DeathRow, ...]:
         out.append(
             DeathRow(
                 p.subject_id,
-                _as_treated(ds, p),
+                ds.treated_dose_level(p.subject_id),
                 when,
                 _study_day(ds, p.subject_id, when) if when else None,
                 a.term if a else None,

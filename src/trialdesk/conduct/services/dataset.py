@@ -25,7 +25,6 @@ Derivations (docs/analysis.md, "Dataset"):
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Any
@@ -49,6 +48,7 @@ from trialdesk.analysis.dataset import (
     VisitPlan,
     Vitals,
 )
+from trialdesk.conduct.errors import ConductError
 from trialdesk.conduct.models import EligibilityAssessment, SafetyReviewDecision, Study
 from trialdesk.conduct.models import Participant as ParticipantRow
 from trialdesk.conduct.models import Visit as VisitRow
@@ -77,12 +77,20 @@ def _criteria(assessment: EligibilityAssessment | None) -> tuple[Criterion, ...]
 
 
 def _history(assessment: EligibilityAssessment | None) -> tuple[HistoryItem, ...]:
+    """The episodes of the stored screening document, read by the eligibility readers
+    (the document is already parsed: no text parsing again)."""
     if assessment is None:
         return ()
-    from trialdesk.conduct.services.screening import parse_patient_data
+    from trialdesk.eligibility import PatientError
+    from trialdesk.eligibility.fhir import patient_from_bundle
+    from trialdesk.eligibility.plain import patient_from_mapping
 
-    text = json.dumps(assessment.patient_data)
-    patient, _ = parse_patient_data(assessment.source, text, assessment.source_name)
+    where = f"screening data of {assessment.participant}"
+    read = patient_from_bundle if assessment.source == "fhir" else patient_from_mapping
+    try:
+        patient = read(assessment.patient_data, where)
+    except PatientError as exc:
+        raise ConductError(str(exc), field="patient_data") from None
     items = {HistoryItem(e.concept, e.start, e.ongoing) for e in patient.episodes}
     return tuple(sorted(items, key=lambda h: (h.start or date.min, h.term)))
 
