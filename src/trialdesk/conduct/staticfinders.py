@@ -33,7 +33,7 @@ class PlotlyFinder(BaseFinder):
 
     def find(self, path: str, find_all: bool = False, **kwargs):  # noqa: ANN003, ANN201
         if path != PUBLIC_PATH:
-            return [] if find_all else None
+            return []
         match = str(_folder() / "plotly.min.js")
         return [match] if find_all else match
 
