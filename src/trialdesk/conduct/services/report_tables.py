@@ -229,7 +229,7 @@ def _safety_table(id: str, t: safety.SafetyTable, *, detail: bool = False) -> Ta
         rows.append((r.label, *(count_cell(c) for c in r.cells)))
         if detail:
             for d in r.detail:
-                rows.append((f"    {d.label}", *(count_cell(c) for c in d.cells)))
+                rows.append((f"\u2003{d.label}", *(count_cell(c) for c in d.cells)))
     return Table(
         id,
         t.title,
