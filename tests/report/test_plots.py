@@ -10,6 +10,7 @@ import math
 import subprocess
 import sys
 import xml.etree.ElementTree as ET
+from dataclasses import replace
 from datetime import date
 
 import pytest
@@ -26,6 +27,7 @@ from trialdesk.analysis.plots.series import (
     trajectories,
     visit_summaries,
 )
+from trialdesk.analysis.synthetic import decision
 
 FLOW = [("Screened", 7), ("Eligible", 6), ("Enrolled", 6), ("Dosed", 6), ("Completed", 0)]
 
@@ -74,6 +76,10 @@ def test_escalation_series():
         (1, 1, 3, "escalate to DL2"),
         (2, 4, 6, None),
     ]
+    ds = small_trial()
+    stay = decision(1, "DL1", "DL1", date(2026, 2, 20), decision="stay")
+    _, blocks = escalation(replace(ds, decisions=(stay,)))
+    assert blocks[0].decision == "stay at DL1"
 
 
 def test_swimmer_series_by_hand():

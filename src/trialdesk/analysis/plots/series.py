@@ -146,7 +146,8 @@ def escalation(ds: TrialDataset) -> tuple[tuple[EscalationPoint, ...], tuple[Coh
         d = decisions.get(cohort)
         label = None
         if d is not None:
-            label = d.decision.replace("_", "-") + (f" to {d.chosen}" if d.chosen else "")
+            word = "at" if d.decision == "stay" else "to"
+            label = d.decision.replace("_", "-") + (f" {word} {d.chosen}" if d.chosen else "")
         blocks.append(
             CohortBlock(
                 cohort,
