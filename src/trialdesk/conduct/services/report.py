@@ -77,10 +77,12 @@ def fmt(value: Any, digits: int = 2) -> str:
     return str(value)
 
 
-def _figure(id: str, caption: str, fig: Any) -> Figure:  # noqa: A002
+def _figure(id: str, caption: str, build: Any, draw: bool) -> Figure:  # noqa: A002
+    """The figure ``build()`` makes, as SVG; with ``draw`` false (the app's page, which
+    draws the interactive version) nothing is rendered."""
     from trialdesk.analysis.plots import render
 
-    return Figure(id, caption, render(fig, "svg"))
+    return Figure(id, caption, render(build(), "svg") if draw else b"")
 
 
 def _listing_rows(rows: Sequence[Sequence[Any]]) -> tuple[tuple[str, ...], ...]:
@@ -154,8 +156,9 @@ def _doses_table(ds: TrialDataset) -> Table:
     )
 
 
-def report_context(ds: TrialDataset, *, scope: str) -> dict[str, Any]:
-    """Everything the template shows. ``scope`` says which sites the data covers."""
+def report_context(ds: TrialDataset, *, scope: str, static_plots: bool = True) -> dict[str, Any]:
+    """Everything the template shows. ``scope`` says which sites the data covers;
+    ``static_plots=False`` leaves the SVG plots out (the page draws plotly's instead)."""
     from trialdesk.analysis import plots
     from trialdesk.conduct.services import report_tables as tables
 
@@ -171,9 +174,10 @@ def report_context(ds: TrialDataset, *, scope: str) -> dict[str, Any]:
                 _figure(
                     "flow-plot",
                     "Participant flow, screened to completed, with screen-failure reasons.",
-                    plots.participant_flow(
+                    lambda: plots.participant_flow(
                         stages, exclusions, title=f"Participant flow, {ds.nct_id}"
                     ),
+                    static_plots,
                 ),
             ),
         ),
@@ -189,7 +193,8 @@ def report_context(ds: TrialDataset, *, scope: str) -> dict[str, Any]:
                         "escalation-plot",
                         "Participants in order of dosing at their dose level, cohort by "
                         "cohort; DLTs marked; the signed decision after each cohort below it.",
-                        plots.escalation_history(ds),
+                        lambda: plots.escalation_history(ds),
+                        static_plots,
                     ),
                 ),
             )
@@ -204,7 +209,8 @@ def report_context(ds: TrialDataset, *, scope: str) -> dict[str, Any]:
                     "meld-plot",
                     "MELD of each participant by study day (grey) and the mean with its 95% "
                     "t-interval at each scheduled visit (blue).",
-                    plots.score_over_time(ds, "meld"),
+                    lambda: plots.score_over_time(ds, "meld"),
+                    static_plots,
                 ),
             ),
         )
@@ -219,7 +225,8 @@ def report_context(ds: TrialDataset, *, scope: str) -> dict[str, Any]:
                     "swimmer-plot",
                     "Follow-up of each dosed participant from the first dose: visits, adverse "
                     "events (serious ones in vermilion) and how follow-up ended.",
-                    plots.swimmer_plot(ds),
+                    lambda: plots.swimmer_plot(ds),
+                    static_plots,
                 ),
             ),
         )

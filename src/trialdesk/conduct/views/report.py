@@ -52,7 +52,7 @@ def page(request: HttpRequest, nct_id: str) -> HttpResponse:
             status=400,
         )
     ds, scope = loaded
-    context = reports.report_context(ds, scope=scope)
+    context = reports.report_context(ds, scope=scope, static_plots=False)
     context["interactive"] = reports.interactive_specs(ds)
     context["data_cut_param"] = raw
     context["plotly_style_ids"] = bundled_style_ids()
