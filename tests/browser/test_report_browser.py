@@ -29,10 +29,11 @@ def test_report_page_draws_interactive_plots_without_csp_violation(
     page.get_by_role("button", name="Log in").click()
     page.get_by_role("link", name="NCT05227846").click()
     page.get_by_role("link", name="DMC report").click()
-    expect(page.locator("h1")).to_contain_text("NCT05227846")
+    # generous waits: the report is computed on the request, on a machine that may be busy
+    expect(page.locator("h1")).to_contain_text("NCT05227846", timeout=60_000)
     for fig in ("flow-plot", "escalation-plot", "meld-plot", "swimmer-plot"):
         plot = page.locator(f"#{fig} .plotly-plot")
-        expect(plot).to_have_attribute("data-drawn", "true")
+        expect(plot).to_have_attribute("data-drawn", "true", timeout=30_000)
         expect(plot.locator("svg.main-svg").first).to_be_visible()
     # the escalation plot: one marker per enrolled participant (7), a DLT among them
     markers = page.locator("#escalation-plot .scatterlayer .point")
