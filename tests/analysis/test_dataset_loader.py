@@ -150,6 +150,8 @@ def test_data_cut_leaves_out_later_records(setup):
     (only,) = before.participants  # consented, not yet enrolled at that time
     assert only.status == "eligible" and only.subject_id == p.screening_number
     assert only.consented_at is not None and before.doses == () and before.visits == ()
+    with pytest.raises(ValueError, match="data_cut .* timezone-aware"):
+        load_dataset(setup.bj, data_cut=datetime(2026, 11, 25, 0, 0))
 
 
 def test_site_filter_and_bounded_queries(setup):
@@ -246,6 +248,11 @@ def test_demo_history_is_consistent(setup_roles):
             assert r.expected == tuple(p.subject_id for p in arm.dosed())
             assert sorted(r.observed + tuple(m.subject_id for m in r.missing)) == sorted(r.expected)
             assert r.change.n == len(r.observations)
+    from trialdesk.analysis.baseline import baseline_characteristics
+
+    (column,) = baseline_characteristics(arm)  # single arm: one column
+    assert column.age.summary.n == 20 and sum(c.n for c in column.sex) == 20
+    assert column.score("meld").summary.n + len(column.score("meld").missing) == 20
     late = change_from_baseline(arm, "meld", "M3")
     assert len(late.out_of_window) == 1  # the demo's late month-3 visit, used under "include"
     excluded = change_from_baseline(arm, "meld", "M3", window_rule="exclude")
@@ -282,3 +289,43 @@ def test_history_from_a_fhir_screening(setup):
     resolved = [h for h in p.history if h.start == SCREEN - timedelta(days=90)]
     assert resolved and resolved[0].ongoing is False  # the pneumonia, abated 70 days ago
     assert (p.site_code, p.sex, p.status) == (site.code, "female", "screening")
+
+
+def test_death_and_withdrawal_come_from_the_adverse_events(setup):
+    """Conduct records a death as a fatal adverse event and a withdrawal as an event's action
+    "participant withdrawn": the loader derives the end status and date from them, and the
+    flow, the deaths table and the endpoints' missing reasons follow."""
+    from trialdesk.analysis.endpoints import change_from_baseline
+    from trialdesk.analysis.flow import participant_flow
+    from trialdesk.analysis.safety import deaths
+
+    first, second = (_enrol_and_dose(setup, p) for p in make_eligible(setup, 2))
+    coordinator = setup.users[("BJ302", "coordinator")]
+    investigator = setup.users[("BJ302", "investigator")]
+    for p in (first, second):
+        record_visit(p, coordinator, code="D1", visit_date=INFUSION, labs=LABS)
+    aware = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+    record_adverse_event(
+        first, investigator, term="Sepsis", grade=5, onset_date=INFUSION + timedelta(days=4),
+        resolution_date=INFUSION + timedelta(days=6), awareness_at=aware, related="unrelated",
+        seriousness=["death"], outcome="fatal",
+    )  # fmt: skip
+    record_adverse_event(
+        second, investigator, term="Fever", grade=2, onset_date=INFUSION + timedelta(days=3),
+        awareness_at=aware, related="possibly", action_taken="withdrawn", outcome="recovered",
+        resolution_date=INFUSION + timedelta(days=4),
+    )  # fmt: skip
+    ds = load_dataset(setup.bj)
+    died, withdrew = ds.participant(first.participant_id), ds.participant(second.participant_id)
+    assert (died.end_status, died.end_date) == ("died", INFUSION + timedelta(days=6))
+    assert (withdrew.end_status, withdrew.end_date) == ("withdrawn", INFUSION + timedelta(days=3))
+    (death,) = deaths(ds)
+    assert (death.subject_id, death.cause, death.study_day) == (died.subject_id, "Sepsis", 7)
+    flow = participant_flow(ds)
+    assert flow.died.subject_ids == (died.subject_id,)
+    assert flow.withdrawn.subject_ids == (withdrew.subject_id,)
+    m3 = change_from_baseline(ds, "meld", "M3")
+    assert m3.missing_by_reason() == {
+        "died": (died.subject_id,),
+        "withdrawn": (withdrew.subject_id,),
+    }

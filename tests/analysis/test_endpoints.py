@@ -142,8 +142,8 @@ def test_month_6_missing_reasons_and_n_of_one():
     assert (c.n, c.mean, c.median, c.sd, c.ci_low, c.ci_high) == (1, -4.0, -4.0, None, None, None)
     assert "n = 1" in c.notes[0]
     assert not r.t_test.estimable and r.t_test.note == "not estimable: n < 2"
-    # one non-zero difference: exact null distribution {0, 1} each 1/2 -> two-sided p = 1
-    assert r.wilcoxon.p_value == 1.0 and "exact" in r.wilcoxon.method
+    # one non-zero difference: the exact p would be 1 whatever it is -> not estimable
+    assert not r.wilcoxon.estimable and "one non-zero difference" in r.wilcoxon.note
     m12 = change_from_baseline(trial(), "meld", "M12")
     assert m12.change.n == 0 and m12.change.mean is None and not m12.wilcoxon.estimable
     assert m12.missing_by_reason()["missed"] == ("P01", "P02")  # windows closed before the cut
@@ -227,8 +227,32 @@ def test_degenerate_samples_are_not_estimable_without_warnings():
         assert t.p_value is None and "all differences are equal" in t.note
         w = signed_rank(same)  # ties only: approximation, W+ = 0
         assert w.estimable and w.statistic == 0.0
+        assert not signed_rank([0.0, -3.0]).estimable  # one non-zero difference
+        two = signed_rank([-1.0, -3.0])  # exact: P(W+ = 0) = 1/4, two-sided 1/2
+        assert two.p_value == pytest.approx(0.5)
         zeros = signed_rank([0.0, 0.0])
         assert not zeros.estimable and "no non-zero differences" in zeros.note
         assert not paired_t([0.0, 0.0]).estimable
     with pytest.raises(ValueError, match="finite"):
         describe([1.0, float("nan")])
+
+
+def test_values_by_visit_for_the_plot():
+    from trialdesk.analysis.endpoints import values_by_visit
+
+    rows = {r.code: r for r in values_by_visit(trial(), "meld")}
+    assert list(rows) == ["D1", "D7", "D14", "D28", "M3", "M6", "M12"]  # from baseline on
+    assert [x for *_, x in rows["D1"].values] == [15.0, 18.0, 20.0, 12.0, 16.0]
+    assert rows["D1"].summary.mean == pytest.approx(81 / 5)
+    # include: M3 by code (P02's late visit too); P03 has none
+    assert [(s, d, x) for s, d, x in rows["M3"].values] == [
+        ("P01", 91, 12.0), ("P02", 110, 17.0), ("P04", 91, 12.0), ("P05", 91, 13.0),
+    ]  # fmt: skip
+    assert rows["M3"].summary.mean == pytest.approx(54 / 4)
+    assert rows["D28"].values == (("P03", 65, 19.0),)
+    assert rows["M6"].values == (("P01", 181, 11.0),)  # P02's M6 score unknown: left out
+    assert rows["M12"].values == () and rows["M12"].summary.n == 0
+    near = {r.code: r for r in values_by_visit(trial(), "meld", window_rule="nearest")}
+    assert near["D28"].values == () and ("P03", 65, 19.0) in near["M3"].values
+    dl2 = {r.code: r for r in values_by_visit(trial(), "meld", group="DL2")}
+    assert [s for s, *_ in dl2["M3"].values] == ["P04", "P05"]

@@ -43,8 +43,10 @@ __all__ = [
     "ChangeFromBaseline",
     "Missing",
     "Observation",
+    "VisitValues",
     "change_from_baseline",
     "endpoint_table",
+    "values_by_visit",
 ]
 
 #: score attribute of ``Scores`` -> label
@@ -310,3 +312,53 @@ def endpoint_table(
         for g in groups
         for t in time_points
     )
+
+
+@dataclass(frozen=True, slots=True)
+class VisitValues:
+    """A score at one scheduled visit: each participant's value and their summary (mean,
+    t 95% CI, ...): the points and the mean line of a per-participant plot."""
+
+    code: str
+    target_day: int
+    values: tuple[tuple[str, int | None, float], ...]  # (subject id, study day, value)
+    summary: Summary
+
+
+def values_by_visit(
+    ds: TrialDataset,
+    score: str = "meld",
+    *,
+    window_rule: str = "include",
+    group: str | None = None,
+    baseline_code: str | None = None,
+) -> tuple[VisitValues, ...]:
+    """The score at the baseline visit and every scheduled visit after it, among the dosed
+    participants of ``group``, each visit chosen by ``window_rule`` as for the change from
+    baseline (the baseline visit by its code). Missing values are left out, never filled."""
+    baseline = baseline_code or ds.baseline_code
+    if baseline is None:
+        raise ValueError(f"{ds.nct_id}: the schedule has no infusion visit; give baseline_code")
+    base_day = ds.visit_plan(baseline).target_day
+    members = _members(ds, group)
+    out = []
+    for plan in ds.schedule:
+        if plan.target_day < base_day:
+            continue
+        if plan.code != baseline:
+            _check(ds, score, plan.code, window_rule, baseline)
+        elif score not in SCORES:
+            raise ValueError(f"score {score!r}: expected one of {', '.join(SCORES)}")
+        values = []
+        for p in members:
+            if plan.code == baseline:
+                v = ds.visit(p.subject_id, baseline)
+                v = v if v is not None and getattr(v.scores, score) is not None else None
+            else:
+                v, _ = _pick(ds, p, score, plan.code, window_rule, baseline)
+            if v is not None:
+                values.append((p.subject_id, v.study_day, float(getattr(v.scores, score))))
+        out.append(
+            VisitValues(plan.code, plan.target_day, tuple(values), describe(x for *_, x in values))
+        )
+    return tuple(out)

@@ -12,7 +12,8 @@ results for small or degenerate samples (never NaN, never a warning).
   dropped first (Wilcoxon's original treatment, SciPy ``zero_method="wilcox"``); the exact
   null distribution when no absolute differences are tied and at most 50 remain, otherwise
   the normal approximation with the tie-corrected variance and no continuity correction
-  (SciPy ``method="approx"``, ``correction=False``). Needs at least one non-zero difference.
+  (SciPy ``method="approx"``, ``correction=False``). Needs at least two non-zero
+  differences (with one, the exact p is 1 whatever it is).
 """
 
 from __future__ import annotations
@@ -121,6 +122,9 @@ def signed_rank(differences: Iterable[float]) -> TestResult:
     zeros = f"; {dropped} zero difference(s) dropped" if dropped else ""
     if m == 0:
         note = "not estimable: no non-zero differences" + zeros
+        return TestResult("Wilcoxon signed-rank", int(d.size), None, None, "none", note)
+    if m == 1:  # the exact p is 1 whatever the difference: no information, not a result
+        note = "not estimable: one non-zero difference" + zeros
         return TestResult("Wilcoxon signed-rank", int(d.size), None, None, "none", note)
     ties = np.unique(np.abs(nonzero)).size < m
     exact = not ties and m <= EXACT_MAX_N

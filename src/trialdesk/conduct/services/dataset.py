@@ -126,7 +126,10 @@ def _end(aes: Iterable[AdverseEvent], visits: list[Visit], last_code: str | None
 def load_dataset(
     study: Study, *, data_cut: datetime | None = None, sites: Iterable[Any] | None = None
 ) -> TrialDataset:
-    """The study's data at ``data_cut`` (default: now, UTC), all sites or ``sites`` only."""
+    """The study's data at ``data_cut`` (default: now, UTC), all sites or ``sites`` only
+    (participants and their records; the committee's decisions are the study's, whole)."""
+    if data_cut is not None and (data_cut.tzinfo is None or data_cut.utcoffset() is None):
+        raise ValueError(f"data_cut {data_cut!r}: give a timezone-aware datetime (UTC)")
     cut = (data_cut or timezone.now()).astimezone(UTC)
     cut_day = cut.date()
     plan = conduct_plan(study)
