@@ -57,6 +57,20 @@ def test_flow_table_by_hand(html):
     assert rows["Dosed, follow-up withdrawn"] == ["1", "P05"]
 
 
+def test_baseline_table_by_hand(html):
+    rows = {r[0]: r[1:] for r in table(html, "baseline")}
+    assert rows[""] == ["All (N=6)", "DL1 (N=3)", "DL2 (N=3)"]
+    # MELD at D1: 15 18 12 20 16 14: mean 95/6 = 15.83; squared deviations add to 40.83,
+    # SD sqrt(40.83/5) = 2.86; median (15+16)/2 = 15.5. DL1: 15 18 12; DL2: 20 16 14
+    assert rows["MELD at baseline"] == [
+        "15.83 (2.86); median 15.5 (12 to 20)",
+        "15.00 (3.00); median 15.0 (12 to 18)",
+        "16.67 (3.06); median 16.0 (14 to 20)",
+    ]
+    assert rows["Sex: male"] == ["6 (100.0%)", "3 (100.0%)", "3 (100.0%)"]
+    assert rows["MELD-Na at baseline"][0] == "– (missing 6)"  # never 0
+
+
 def test_dlt_and_decision_tables_by_hand(html):
     dlt = table(html, "dlt")
     assert dlt[0][:5] == ["Cohort", "Dose level", "Enrolled", "Evaluable", "With DLT"]

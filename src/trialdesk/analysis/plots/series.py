@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from trialdesk.analysis.dataset import TrialDataset
-from trialdesk.analysis.stats import describe
+from trialdesk.analysis.endpoints import values_by_visit
 
 #: The scores a trajectory plot can show: attribute of ``Scores`` -> axis label.
 SCORES = {
@@ -75,24 +75,21 @@ def trajectories(ds: TrialDataset, score: str = "meld") -> tuple[Trajectory, ...
 
 
 def visit_summaries(ds: TrialDataset, score: str = "meld") -> tuple[VisitSummary, ...]:
-    """The mean and 95% CI of ``score`` at each scheduled visit with at least one value,
-    in schedule order (a participant's value at a visit is counted once)."""
-    enrolled = {p.subject_id for p in ds.enrolled()}
+    """The mean and 95% CI of ``score`` at the baseline visit and each scheduled visit after
+    it that has a value, among the dosed participants, each visit chosen as for the change
+    from baseline (``analysis.endpoints.values_by_visit``, default window rule "include").
+    None without an infusion (baseline) visit in the schedule."""
+    if score not in SCORES:
+        raise ValueError(f"score {score!r}: use one of {', '.join(SCORES)}")
+    if ds.baseline_code is None:
+        return ()
     out = []
-    for plan in sorted(ds.schedule, key=lambda s: (s.target_day, s.code)):
-        values = [
-            float(getattr(v.scores, score))
-            for v in ds.visits
-            if v.code == plan.code
-            and v.subject_id in enrolled
-            and getattr(v.scores, score) is not None
-        ]
-        if values:
-            s = describe(values)
+    for row in values_by_visit(ds, score):
+        s = row.summary
+        if s.n:
+            label = ds.visit_plan(row.code).label
             out.append(
-                VisitSummary(
-                    plan.code, plan.label, plan.target_day, s.n, s.mean, s.ci_low, s.ci_high
-                )
+                VisitSummary(row.code, label, row.target_day, s.n, s.mean, s.ci_low, s.ci_high)
             )
     return tuple(out)
 

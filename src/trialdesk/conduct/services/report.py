@@ -169,7 +169,7 @@ def report_context(ds: TrialDataset, *, scope: str, static_plots: bool = True) -
         Section(
             "flow",
             "Participant flow",
-            tables=(tables.flow_table(ds),),
+            tables=(tables.flow_table(ds), tables.baseline_table(ds)),
             figures=(
                 _figure(
                     "flow-plot",
@@ -208,7 +208,7 @@ def report_context(ds: TrialDataset, *, scope: str, static_plots: bool = True) -
                 _figure(
                     "meld-plot",
                     "MELD of each participant by study day (grey) and the mean with its 95% "
-                    "t-interval at each scheduled visit (blue).",
+                    "t-interval at the baseline and each scheduled visit after it (blue).",
                     lambda: plots.score_over_time(ds, "meld"),
                     static_plots,
                 ),

@@ -10,7 +10,7 @@ note; missing is an en dash, never 0.
 
 from __future__ import annotations
 
-from trialdesk.analysis import endpoints, flow, safety
+from trialdesk.analysis import baseline, endpoints, flow, safety
 from trialdesk.analysis.dataset import TrialDataset
 from trialdesk.conduct.services.report import Table, fmt
 
@@ -85,6 +85,62 @@ def flow_table(ds: TrialDataset) -> Table:
         tuple(rows),
         note="Each stage counts those who reached it and every stage before it. A participant "
         "may fail screening for more than one reason.",
+    )
+
+
+# -- baseline characteristics ------------------------------------------------------------
+
+
+def _category_cell(c) -> str:  # noqa: ANN001
+    pct = "–" if c.percent is None else f"{c.percent:.1f}%"
+    return f"{c.n} ({pct})"
+
+
+def _measure_cell(m) -> str:  # noqa: ANN001
+    s = m.summary
+    if not s.n:
+        return f"– (missing {len(m.missing)})" if m.missing else "–"
+    text = f"{_mean_sd(s)}; median {s.median:.1f} ({s.minimum:.0f} to {s.maximum:.0f})"
+    return text + (f"; missing {len(m.missing)}" if m.missing else "")
+
+
+def baseline_table(ds: TrialDataset) -> Table:
+    """Age, sex, country, site and the liver scores at baseline per safety column."""
+    if ds.baseline_code is None or not ds.dosed():
+        return Table(
+            "baseline", "Baseline characteristics (dosed participants)", ("",), (),
+            empty="No participant dosed yet.",
+        )  # fmt: skip
+    columns = baseline.baseline_characteristics(ds)
+    header = ("", *(f"{c.group.id} (N={c.group.at_risk})" for c in columns))
+    rows: list[tuple[str, ...]] = [("Age (years), mean (SD); median (range)",
+                                    *(_measure_cell(c.age) for c in columns))]  # fmt: skip
+
+    def categories(title: str, pick) -> None:  # noqa: ANN001
+        values = []
+        for c in columns:
+            for cat in pick(c):
+                if cat.value not in values:
+                    values.append(cat.value)
+        for value in values:
+            cells = []
+            for c in columns:
+                cat = next((x for x in pick(c) if x.value == value), None)
+                cells.append(_category_cell(cat) if cat else "0")
+            rows.append((f"{title}: {value}", *cells))
+
+    categories("Sex", lambda c: c.sex)
+    categories("Country", lambda c: c.country)
+    categories("Site", lambda c: c.site)
+    for i, m in enumerate(columns[0].scores):
+        rows.append((f"{m.name} at baseline", *(_measure_cell(c.scores[i]) for c in columns)))
+    categories("Child-Pugh class", lambda c: c.child_pugh_class)
+    return Table(
+        "baseline",
+        f"Baseline characteristics (dosed participants, scores at {ds.baseline_code})",
+        header,
+        tuple(rows),
+        note="n (%) of the column's participants; scores: mean (SD); median (range).",
     )
 
 
