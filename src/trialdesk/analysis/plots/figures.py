@@ -64,7 +64,13 @@ def score_over_time(ds: TrialDataset, score: str = "meld") -> Figure:
         # study days on a symmetric-log axis (linear within a week of day 0): the first
         # weeks' visits and the months' stay apart on one axis
         ax.set_xscale("symlog", linthresh=7, linscale=1)
-        ax.set_xticks(xs, [f"{s.code}\nn={s.n}" for s in summaries])
+        seen = {c for t in lines for c in t.codes}
+        n = {s.code: s.n for s in summaries}
+        ticks = sorted((p.target_day, p.code) for p in ds.schedule if p.code in seen or p.code in n)
+        ax.set_xticks(
+            [d for d, _ in ticks],
+            [f"{c}\nn={n[c]}" if c in n else c for _, c in ticks],
+        )
         ax.minorticks_off()
         ax.set_xlabel("Scheduled visit at its target study day (symmetric-log scale)")
         ax.set_ylabel(name)
