@@ -150,6 +150,10 @@ def test_cli_report(trial, tmp_path):
     )
     assert result.exit_code == 0, result.output
     assert pdf.read_bytes().startswith(b"%PDF-")
+    missing = tmp_path / "no-such-folder" / "r.html"
+    result = runner.invoke(main, ["report", "NCT05227846", "--out", str(missing)])
+    assert result.exit_code == 1 and f"cannot write {missing}" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["r.html", "r.pdf"]  # no leftovers
 
 
 def test_cli_errors(setup, tmp_path):

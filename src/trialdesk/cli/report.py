@@ -11,6 +11,26 @@ import click
 from trialdesk.cli._django import setup
 
 
+def write_whole(path: str, content: bytes) -> None:
+    """Write ``content`` to ``path`` whole or not at all (a temporary file beside it, then
+    renamed over it)."""
+    import os
+    import tempfile
+
+    folder = os.path.dirname(os.path.abspath(path))
+    try:
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".trialdesk-", suffix=".part")
+    except OSError as e:
+        raise click.ClickException(f"cannot write {path}: {e.strerror}") from e
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(content)
+        os.replace(tmp, path)
+    except OSError as e:
+        os.unlink(tmp)
+        raise click.ClickException(f"cannot write {path}: {e.strerror}") from e
+
+
 def data_cut_option(value: str | None) -> datetime | None:
     """``YYYY-MM-DD`` -> the end of that day, UTC (everything recorded on it is in)."""
     if value is None:
@@ -61,11 +81,7 @@ def report(nct_id: str, fmt: str, out: str | None, data_cut: str | None) -> None
     if target == "-":
         sys.stdout.buffer.write(content)
         return
-    try:
-        with open(target, "wb") as f:
-            f.write(content)
-    except OSError as e:
-        raise click.ClickException(f"cannot write {target}: {e.strerror}") from e
+    write_whole(target, content)
     click.echo(
         f"{ds.nct_id}: {fmt.upper()} report, data cut {ds.data_cut:%Y-%m-%d %H:%M} UTC, "
         f"{len(ds.participants)} participants -> {target} ({len(content):,} bytes)",
@@ -116,11 +132,7 @@ def plot(nct_id: str, which: str, out: str, data_cut: str | None) -> None:
         stages, reasons = flow_counts(ds)
         fig = plots.participant_flow(stages, reasons, title=f"Participant flow, {ds.nct_id}")
     content = plots.render(fig, fmt)
-    try:
-        with open(out, "wb") as f:
-            f.write(content)
-    except OSError as e:
-        raise click.ClickException(f"cannot write {out}: {e.strerror}") from e
+    write_whole(out, content)
     click.echo(f"{ds.nct_id}: {which} plot -> {out} ({len(content):,} bytes)", err=True)
 
 
