@@ -26,6 +26,8 @@ _VIEW = [
     "view_referencerange",
 ]
 _ANSWER = ["answer_dataquery"]
+#: The data monitoring committee report (safety and efficacy, all of the user's sites).
+_REPORT = ["view_dmc_report"]
 
 #: role name -> permission codenames (all in the ``conduct`` app)
 ROLES: dict[str, list[str]] = {
@@ -43,7 +45,8 @@ ROLES: dict[str, list[str]] = {
         "record_adverse_event",
         "view_referral",
     ]
-    + _ANSWER,
+    + _ANSWER
+    + _REPORT,
     "coordinator": _VIEW
     + [
         "screen_participant",
@@ -57,9 +60,10 @@ ROLES: dict[str, list[str]] = {
     ]
     + _ANSWER,
     "safety review committee member": _VIEW
-    + ["add_safetyreviewdecision", "sign_safetyreviewdecision"],
-    "monitor": _VIEW + ["raise_dataquery"],
-    "data manager": _VIEW + ["correct_clinical_data"] + _ANSWER,
+    + ["add_safetyreviewdecision", "sign_safetyreviewdecision"]
+    + _REPORT,
+    "monitor": _VIEW + ["raise_dataquery"] + _REPORT,
+    "data manager": _VIEW + ["correct_clinical_data"] + _ANSWER + _REPORT,
     "cell-lab staff": _VIEW + ["add_dosingrecord"],
     "administrator": _VIEW
     + [
@@ -74,7 +78,8 @@ ROLES: dict[str, list[str]] = {
         "add_trialsite",
         "add_referencerange",
         "change_referencerange",
-    ],
+    ]
+    + _REPORT,
 }
 
 

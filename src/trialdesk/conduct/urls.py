@@ -10,6 +10,7 @@ from trialdesk.conduct.views import (
     participant,
     queries,
     referrals,
+    report,
     safety,
     screening,
     study,
@@ -31,6 +32,8 @@ urlpatterns = [
     path("trials/<str:nct_id>/", study.dashboard, name="dashboard"),
     path("trials/<str:nct_id>/enrolment/", study.enrolment, name="enrolment"),
     path("trials/<str:nct_id>/screen/", screening.screen, name="screen"),
+    path("trials/<str:nct_id>/report/", report.page, name="report"),
+    path("trials/<str:nct_id>/report.<str:fmt>", report.download, name="report-download"),
     # Public (no login): the referral form under the eligibility check posts here.
     path("referrals/new/<str:nct_id>/", referrals.new_referral, name="referral-new"),
     path("referrals/sent/<str:nct_id>/", referrals.referral_sent, name="referral-sent"),

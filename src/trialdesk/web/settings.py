@@ -139,6 +139,12 @@ LOGGING = {
 # the collected, hashed and compressed copies from STATIC_ROOT instead.
 STATIC_URL = "static/"
 WHITENOISE_USE_FINDERS = True
+# plotly.js for the report page's interactive plots, from the plotly package (no CDN).
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "trialdesk.conduct.staticfinders.PlotlyFinder",
+]
 
 # Security headers (SecurityMiddleware): nosniff, Referrer-Policy, Cross-Origin-Opener-Policy;
 # X-Frame-Options from XFrameOptionsMiddleware. Django's defaults, stated here on purpose.

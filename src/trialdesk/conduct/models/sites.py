@@ -56,7 +56,10 @@ class Study(models.Model):
     class Meta:
         ordering = ["nct_id"]
         verbose_name_plural = "studies"
-        permissions = [("reopen_enrolment", "Can reopen enrolment (with a documented act)")]
+        permissions = [
+            ("reopen_enrolment", "Can reopen enrolment (with a documented act)"),
+            ("view_dmc_report", "Can view the data monitoring committee report"),
+        ]
 
     def __str__(self) -> str:
         return self.nct_id
