@@ -13,7 +13,7 @@ from tests.conduct.conftest import PASSWORD, _protocols, setup, setup_roles  # n
 def trial(setup):  # noqa: F811 (the imported fixture)
     """NCT05227846 with the demo's escalation history at BJ302 (7 enrolled in 3 cohorts, one
     screen failure), and also run at Vinmec, where one participant has been screened."""
-    from tests.conduct.conftest import eligible_plain
+    from tests.conduct.conftest import committee_member, eligible_plain
 
     from trialdesk.conduct import services
     from trialdesk.conduct.demo import build_escalation_history
@@ -21,9 +21,9 @@ def trial(setup):  # noqa: F811 (the imported fixture)
     from trialdesk.conduct.roles import ROLES
 
     users = {role: setup.users[("BJ302", role)] for role in ROLES}
-    build_escalation_history(
-        setup.bj, setup.sites["BJ302"], users, {role: PASSWORD for role in ROLES}
-    )
+    # the protocol's quorum is two committee members (as the demo keys its second user)
+    users["second safety review committee member"] = committee_member(setup)
+    build_escalation_history(setup.bj, setup.sites["BJ302"], users, dict.fromkeys(users, PASSWORD))
     TrialSite.objects.create(study=setup.bj, site=setup.sites["VINMEC"])
     setup.vinmec_participant = services.screen_participant(
         setup.bj,
