@@ -143,8 +143,8 @@ def test_the_meaning_comes_from_the_acts_list(setup, monkeypatch):
         services.sign_eligibility(a, inv, password=PASSWORD, meaning=APPROVE)
     assert not Signature.objects.exists()
     # another app adds its act without conduct importing it
-    register_meanings("lot_release", ["I release this lot for infusion"])
-    assert meanings_for("lot_release") == ("I release this lot for infusion",)
+    register_meanings("example_act", ["I release this lot for infusion"])
+    assert meanings_for("example_act") == ("I release this lot for infusion",)
     with pytest.raises(ConductError, match="no signature meanings for 'nothing'"):
         meanings_for("nothing")
     services.sign_eligibility(a, inv, password=PASSWORD, meaning=ELIGIBLE)
