@@ -116,6 +116,7 @@ __all__ = [
     "Outcome",
     "OutcomesModule",
     "OverallStatus",
+    "Page",
     "Phase",
     "PrimaryPurpose",
     "ProtocolSection",
@@ -254,7 +255,7 @@ class Study(CtgovModel):
         return list(module.locations or ()) if module else []
 
 
-class _Page(CtgovModel):
+class Page(CtgovModel):
     """A list-endpoint page ``{"studies": [...], "nextPageToken": ..., "totalCount": N}``."""
 
     studies: list[Study]
@@ -348,7 +349,7 @@ def parse_studies(data: object, source: str) -> list[Study]:
         if isinstance(data, dict):
             with _gc_paused():
                 if "studies" in data:
-                    return list(_Page.model_validate(data).studies)
+                    return list(Page.model_validate(data).studies)
                 return [Study.model_validate(data)]
     except ValidationError as exc:
         raise _record_error(exc, source) from None
@@ -393,7 +394,7 @@ def _validate_json(data: bytes, source: str) -> list[Study]:
             return _STUDY_LIST.validate_json(data)
         if head == b"{":
             try:
-                return list(_Page.model_validate_json(data).studies)
+                return list(Page.model_validate_json(data).studies)
             except ValidationError as exc:
                 first = exc.errors(include_url=False)[0]
                 if not (first["type"] == "missing" and tuple(first["loc"]) == ("studies",)):

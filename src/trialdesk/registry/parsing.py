@@ -20,6 +20,8 @@ from typing import Any
 
 import msgspec
 
+from trialdesk.interop.ctgov import age_to_days
+from trialdesk.interop.ctgov_structs import decode_studies
 from trialdesk.registry import PHASE_BITS
 from trialdesk.registry.geo import cell_of
 
@@ -181,17 +183,32 @@ def prepare(data: bytes, source: str) -> Prepared:
 
     Raises ``RecordError`` (file + JSON path) if any study is invalid. Of duplicate NCT ids
     in one document the last wins. Each study's stored JSON is its own text from the file
-    (cut out by ``_study_texts``); the columns come from the validated model.
+    (cut out by ``_study_texts``); the columns come from the validated study.
+
+    The document is validated by the msgspec structures generated from the pydantic models
+    (``interop.ctgov_structs``: the same fields, types, enumerations, patterns and ranges,
+    about a quarter of the cost); only a document they refuse is validated again by the
+    pydantic models (``load_studies``), which name the JSON path of the error, or accept it
+    (then their studies are used; but a document that is not JSON, with ``NaN`` say, which
+    pydantic's reader takes, is refused).
     """
     from trialdesk.interop.ctgov import RecordError, load_studies
 
-    studies = load_studies(data, source)
+    try:
+        studies = decode_studies(data)
+    except msgspec.ValidationError:
+        studies = load_studies(data, source)
+    except msgspec.DecodeError as exc:
+        load_studies(data, source)  # names the line and column where it can
+        # pydantic's reader also takes NaN and Infinity, which are not JSON (RFC 8259)
+        raise RecordError(source, "$", f"malformed JSON: {exc}") from None
     texts = _study_texts(data)
     if len(texts) != len(studies):
         raise RecordError(source, "$", "could not match the studies with their JSON text")
     rows = {}
     for study, text in zip(studies, texts, strict=True):
-        rows[study.nct_id] = _trial_row(study, text, source)
+        prepared = _trial_row(study, text, source)
+        rows[prepared[0][0]] = prepared
     return list(rows.values())
 
 
@@ -247,7 +264,8 @@ SITE_LAT, SITE_LON = 6, 7
 
 
 def _trial_row(study, text: str, source: str) -> tuple[list[Any], list, list, list]:
-    """The rows of one validated study: (trial row, conditions, interventions, sites)."""
+    """The rows of one validated study (a ``ctgov.Study`` or its generated struct; both
+    have the same attributes): (trial row, conditions, interventions, sites)."""
     ps = study.protocol_section
     ident = ps.identification_module
     status = ps.status_module
@@ -276,8 +294,8 @@ def _trial_row(study, text: str, source: str) -> tuple[list[Any], list, list, li
         mask,
         _value(design.study_type) if design is not None else "",
         _value(elig.sex) if elig is not None else "",
-        _floor_days(study.min_age_days),
-        _floor_days(study.max_age_days),
+        _floor_days(age_to_days(elig.minimum_age)) if elig is not None else None,
+        _floor_days(age_to_days(elig.maximum_age)) if elig is not None else None,
         elig.healthy_volunteers if elig is not None else None,
         enrollment.count if enrollment is not None else None,
         _value(enrollment.type) if enrollment is not None else "",
