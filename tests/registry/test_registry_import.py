@@ -138,6 +138,76 @@ def test_a_bad_file_imports_nothing_and_the_others_import(tmp_path):
     assert not report.ok
 
 
+def _refuse_on_insert(nct_id: str):
+    """A database trigger that fails the insert of one trial (a database error mid-file)."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "CREATE FUNCTION refuse_one() RETURNS trigger AS $$ BEGIN "
+                f"IF NEW.nct_id = '{nct_id}' THEN RAISE EXCEPTION 'refused by the test'; "
+                "END IF; RETURN NEW; END $$ LANGUAGE plpgsql"
+            )
+            cursor.execute(
+                "CREATE TRIGGER refuse_one BEFORE INSERT ON registry_trial "
+                "FOR EACH ROW EXECUTE FUNCTION refuse_one()"
+            )
+        else:
+            cursor.execute(
+                "CREATE TRIGGER refuse_one BEFORE INSERT ON registry_trial "
+                f"WHEN NEW.nct_id = '{nct_id}' BEGIN SELECT RAISE(ABORT, 'refused by the test'); END"
+            )
+
+
+def test_a_database_error_rolls_back_its_file_alone_and_the_group_commits(tmp_path):
+    folder = tmp_path / "group"
+    write_json(folder / "a.json", {"studies": [make_study("NCT00000001")]})
+    # b.json: its first study is fine, its second is refused by the database
+    write_json(folder / "b.json", [make_study("NCT00000002"), make_study("NCT00000003")])
+    write_json(folder / "c.json", [make_study("NCT00000004")])
+    _refuse_on_insert("NCT00000003")
+    seen = []
+
+    report = import_paths([folder], progress=lambda p: seen.append((p.source, p.ok)))
+
+    assert set(Trial.objects.values_list("nct_id", flat=True)) == {"NCT00000001", "NCT00000004"}
+    assert (report.created, report.files) == (2, 2)
+    ((name, error),) = report.failures
+    assert name == str(folder / "b.json") and error.startswith("database error: ")
+    assert "refused by the test" in error
+    assert seen == [(str(folder / n), ok) for n, ok in (("a.json", True), ("b.json", False),
+                                                        ("c.json", True))]  # fmt: skip
+    # nothing of b.json: neither its rows nor its full-text entries
+    assert search(SearchQuery(text="cirrhosis")).total == Trial.objects.count()
+
+
+def test_files_commit_in_groups_and_every_group_is_counted(tmp_path, monkeypatch):
+    from django.db import connection
+
+    from trialdesk.registry import importer
+    from trialdesk.registry.stamp import current_stamp
+
+    monkeypatch.setattr(importer, "GROUP_SOURCES", 2)
+    folder = tmp_path / "many"
+    for i in range(5):
+        write_json(folder / f"p{i}.json", [make_study(f"NCT0000010{i}")])
+
+    def version() -> int:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT version FROM registry_registrystate")
+            row = cursor.fetchone()
+            return row[0] if row else 0
+
+    before = version()
+    report = import_paths([folder])
+    assert (report.created, report.files, report.failures) == (5, 5, [])
+    assert version() == before + 5  # one change per file, each in its own savepoint
+    with connection.cursor() as cursor:
+        assert current_stamp(cursor)
+    assert import_paths([folder]).unchanged == 5
+
+
 def test_missing_path_is_a_failure_of_that_path_only(tmp_path):
     good = write_json(tmp_path / "good.json", make_study("NCT00000001"))
     report = import_paths([tmp_path / "nowhere", good])

@@ -301,6 +301,10 @@ def test_an_import_that_could_not_follow_catches_up_when_the_writer_is_free(
 
 
 def test_an_interrupted_import_leaves_a_consistent_index(tmp_path, monkeypatch, used):
+    from trialdesk.registry import importer
+
+    monkeypatch.setattr(importer, "GROUP_SOURCES", 2)  # files 1-2 commit, then the stop
+
     def stop(p):
         if p.sources_done == 2:
             raise KeyboardInterrupt

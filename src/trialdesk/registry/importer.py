@@ -1,20 +1,26 @@
-"""Import CT.gov API v2 study JSON into the registry: idempotent, one transaction per file, fast.
+"""Import CT.gov API v2 study JSON into the registry: idempotent, all of a file or none, fast.
 
 ``import_paths(paths)`` reads files, folders and .zip archives (via
 ``trialdesk.interop.ctgov.iter_sources``), one source at a time:
 
 1. the whole file is validated first and turned into rows (``registry/parsing.py``, in
-   worker processes for 4 or more files); any bad record fails the file with a
-   ``RecordError`` naming the file and the JSON path, and nothing of it is written;
-2. in one transaction per file, trials are upserted on ``nct_id`` in batches
-   (``INSERT ... ON CONFLICT (nct_id) DO UPDATE``, ``executemany``); a record whose JSON
-   hash equals the stored one is counted unchanged and not written; an updated trial's
-   conditions, interventions and sites are deleted and inserted again;
+   worker processes for 4 or more files; msgspec structures generated from the pydantic
+   models, pydantic again only for a file they refuse); any bad record fails the file
+   with a ``RecordError`` naming the file and the JSON path, and nothing of it is written;
+2. files are written in groups (``GROUP_RECORDS`` studies or ``GROUP_SOURCES`` files), one
+   transaction per group and a savepoint per file: a file whose writing fails (a database
+   error) is rolled back to its savepoint and reported, the rest of the group commits.
+   Trials are upserted on ``nct_id`` in batches (``INSERT ... ON CONFLICT (nct_id) DO
+   UPDATE``, ``executemany``); a record whose JSON hash equals the stored one is counted
+   unchanged and not written; an updated trial's conditions, interventions and sites are
+   deleted and inserted again;
 3. the full-text index follows in the same transaction (SQLite: new trials in one batched
    ``INSERT ... SELECT`` per batch with the insert trigger dropped and re-created inside the
    transaction, updated ones through the update trigger, see ``registry/bulk.py``;
    PostgreSQL: a generated tsvector column);
-4. the registry version (``stamp.bump_version``) moves, so per-process search caches rebuild.
+4. the registry version (``stamp.bump_version``) moves once per file, so per-process search
+   caches rebuild; the report, the progress callback and the Tantivy text index hear of a
+   file only once its group has committed.
 
 A large import into a small registry builds the secondary indexes once at the end
 (``bulk.should_defer``). A failed file is reported and the next file is imported;
@@ -45,8 +51,16 @@ from trialdesk.registry.parsing import (
 from trialdesk.registry.stamp import bump_version
 from trialdesk.registry.textrow import ROW_COLUMNS, TextRow
 
-#: Studies per batch of statements inside a file's transaction.
+#: Studies per batch of statements inside a source's savepoint.
 BATCH_SIZE = 500
+
+#: A group of sources shares one transaction (a savepoint each) until it holds this many
+#: studies or this many sources; then it commits. Fewer commits write each index page
+#: touched by several files once instead of once per file, and the FTS5 trigger is
+#: dropped and created once per group (a schema change, which makes SQLite prepare every
+#: statement again). Measured in docs/benchmarks-registry.md.
+GROUP_RECORDS = 5_000
+GROUP_SOURCES = 50
 
 #: WAL pages between checkpoints while importing (SQLite's default is 1,000).
 WAL_AUTOCHECKPOINT_PAGES = 16384
@@ -164,33 +178,47 @@ def import_paths(
     from django.db import connection
 
     follower = None
+    group = None
     completed = False
     try:
         # The text index (SQLite) follows each committed file (registry/textsync.py).
         follower = textsync.ImportFollower.start(connection)
+        counted = 0
+
+        def announce(name: str, ok: bool) -> None:
+            nonlocal counted
+            counted += 1
+            if progress is not None:
+                progress(
+                    ImportProgress(
+                        source=name,
+                        ok=ok,
+                        sources_done=counted,
+                        sources_total=len(sources),
+                        records_done=report.records,
+                        elapsed=time.perf_counter() - start,
+                    )
+                )
+
+        group = _Group(report, follower, announce)
         done = 0
         try:
             for done, (name, prepared) in enumerate(parse_sources(sources, workers), 1):
-                ok = _store(name, prepared, report, follower)
+                group.add(name, prepared)
+                if group.records >= GROUP_RECORDS or len(group.pending) >= GROUP_SOURCES:
+                    group.commit()
                 if done % WORKER_COLLECT_EVERY == 0:
                     gc.collect(1)
-                if progress is not None:
-                    progress(
-                        ImportProgress(
-                            source=name,
-                            ok=ok,
-                            sources_done=done,
-                            sources_total=len(sources),
-                            records_done=report.records,
-                            elapsed=time.perf_counter() - start,
-                        )
-                    )
+            group.commit()
         except BrokenProcessPool:
-            # A parse worker died (killed for memory, say): what is stored stays, and every
-            # source not stored yet fails with the reason.
+            # A parse worker died (killed for memory, say): what is written so far commits,
+            # and every source not stored yet fails with the reason.
+            group.commit()
             report.failures.extend((s.name, WORKER_DIED) for s in sources[done:])
         completed = True
     finally:
+        if group is not None and not completed:
+            group.abandon()
         if follower is not None and not completed:
             follower.w.close()  # the index keeps its last committed state
         if gc_was_enabled:
@@ -267,12 +295,26 @@ def import_bytes(data: bytes, source: str) -> ImportReport:
 
     follower = textsync.ImportFollower.start(connection)
     try:
-        _store(source, prepare(data, source), report, follower)
+        group = _Group(report, follower)
+        try:
+            group.add(source, prepare(data, source))
+            group.commit()
+        except BaseException:
+            group.abandon()
+            raise
     finally:
         if follower is not None:
             follower.finish()
     report.seconds = time.perf_counter() - start
     return report
+
+
+def _database_errors() -> tuple[type[Exception], ...]:
+    """Django's database error and the driver's: the writer uses the backend cursor, whose
+    errors (``sqlite3.IntegrityError``, ``psycopg.errors...``) Django does not wrap."""
+    from django.db import DatabaseError, connection
+
+    return (DatabaseError, connection.Database.DatabaseError)
 
 
 def _error_text(exc: Exception) -> str:
@@ -311,31 +353,113 @@ def _in(n: int) -> str:
     return ", ".join(["%s"] * n)
 
 
-def _store(name: str, prepared, report: ImportReport, follower=None) -> bool:
-    """Write one source's rows in one transaction and count them into ``report``."""
-    from django.db import DatabaseError, transaction
+class _Group:
+    """Sources written in one transaction, each in its own savepoint (module docstring).
 
-    from trialdesk.interop.ctgov import RecordError
+    ``add`` writes a source inside the group's transaction (opened by the first source),
+    in a savepoint: a database error rolls back that source alone, which is then a
+    failure, and the others of the group stay. ``commit`` ends the transaction; only then
+    are the sources counted into the report, announced (``announce(name, ok)``, in their
+    order) and handed to the text index, so a report, the progress and the index never
+    show what did not commit. If the commit itself fails, every source of the group fails
+    with the error and nothing of them is stored. On SQLite the FTS5 insert trigger is
+    dropped once per group (``bulk.FtsBatch``) and created again before the commit.
+    """
 
-    if isinstance(prepared, RecordError):
-        report.failures.append((name, _error_text(prepared)))
-        return False
-    # Text-index rows are built only while the index follows file by file; once the chain
-    # of stamps is broken (or was at the start) the follower rebuilds at the end instead.
-    collect = follower is not None and follower.chained
-    try:
-        with transaction.atomic():
-            created, updated, unchanged, change = _write(prepared, collect)
-    except DatabaseError as exc:
-        report.failures.append((name, f"database error: {exc}"))
-        return False
-    report.created += created
-    report.updated += updated
-    report.unchanged += unchanged
-    report.files += 1
-    if change is not None:
-        follower.written(*change)
-    return True
+    def __init__(self, report: ImportReport, follower=None, announce=None) -> None:
+        self.report = report
+        self.follower = follower
+        self.announce = announce
+        #: (source name, None or an error text, counts, change) per source of the group
+        self.pending: list[tuple[str, str | None, tuple[int, int, int], tuple | None]] = []
+        self.records = 0
+        self._atomic = None
+        self._cursor = None
+        self._fts = None
+
+    def _open(self) -> None:
+        from django.db import connection, transaction
+
+        self._atomic = transaction.atomic()
+        self._atomic.__enter__()
+        # The backend cursor itself: Django's debug wrapper (DEBUG=True) would format and
+        # keep every statement of a bulk import in memory.
+        self._wrapper = connection.cursor()
+        self._cursor = self._wrapper.cursor
+        if connection.vendor == "sqlite":
+            # Bulk-load settings for this connection: a 64 MB page cache (index updates at
+            # hundreds of thousands of trials) and fewer, larger WAL checkpoints.
+            self._cursor.execute("PRAGMA cache_size = -65536")
+            self._cursor.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
+            self._fts = FtsBatch(self._cursor)
+
+    def add(self, name: str, prepared) -> None:
+        from django.db import transaction
+
+        from trialdesk.interop.ctgov import RecordError
+
+        if isinstance(prepared, RecordError):
+            self.pending.append((name, _error_text(prepared), (0, 0, 0), None))
+            return
+        if self._atomic is None:
+            self._open()
+        # Text-index rows are built only while the index follows file by file; once the
+        # chain of stamps is broken (or was at the start) the follower rebuilds at the end.
+        collect = self.follower is not None and self.follower.chained
+        try:
+            with transaction.atomic():
+                created, updated, unchanged, change = _write(
+                    self._cursor, prepared, collect, self._fts
+                )
+        except _database_errors() as exc:
+            self.pending.append((name, f"database error: {exc}", (0, 0, 0), None))
+            return
+        self.pending.append((name, None, (created, updated, unchanged), change))
+        self.records += created + updated + unchanged
+
+    def commit(self) -> None:
+        """End the group's transaction and account for its sources (class docstring)."""
+        pending, self.pending, self.records = self.pending, [], 0
+        if self._atomic is not None:
+            atomic, self._atomic = self._atomic, None
+            try:
+                self._close_cursor()
+                atomic.__exit__(None, None, None)
+            except _database_errors() as exc:
+                error = f"database error (the transaction of this group of files): {exc}"
+                pending = [(n, e or error, (0, 0, 0), None) for n, e, _, _ in pending]
+        for name, error, (created, updated, unchanged), change in pending:
+            if error is None:
+                self.report.created += created
+                self.report.updated += updated
+                self.report.unchanged += unchanged
+                self.report.files += 1
+                if change is not None and self.follower is not None:
+                    self.follower.written(*change)
+            else:
+                self.report.failures.append((name, error))
+            if self.announce is not None:
+                self.announce(name, error is None)
+
+    def abandon(self) -> None:
+        """An exception ends the import: roll the open transaction back (nothing of the
+        group's sources is stored, counted or indexed)."""
+        self.pending, self.records = [], 0
+        if self._atomic is not None:
+            atomic, self._atomic = self._atomic, None
+            self._fts = None  # the rollback restores the trigger
+            try:
+                self._wrapper.close()
+            finally:
+                atomic.__exit__(RuntimeError, RuntimeError("import abandoned"), None)
+
+    def _close_cursor(self) -> None:
+        try:
+            if self._fts is not None:
+                self._fts.close()
+        finally:
+            self._fts = None
+            self._wrapper.close()
 
 
 _HASH = TRIAL_COLUMNS.index("record_hash")
@@ -345,12 +469,16 @@ _UPDATED_AT = TRIAL_COLUMNS.index("updated_at")
 _TEXT_ROW = [(c, TRIAL_COLUMNS.index(c)) for c in ROW_COLUMNS[1:]]
 
 
-def _write(items: Prepared, collect: bool = False) -> tuple[int, int, int, tuple | None]:
-    """Upsert prepared studies in batches; returns (created, updated, unchanged, change).
+def _write(
+    cursor, items: Prepared, collect: bool = False, fts: FtsBatch | None = None
+) -> tuple[int, int, int, tuple | None]:
+    """Upsert one source's prepared studies in batches with the backend ``cursor``, inside
+    the caller's transaction; returns (created, updated, unchanged, change).
 
     ``change`` (with ``collect``, when anything was written) is what the text index
     needs: the (previous, new) registry stamps, the replaced trials' ids, and each written
-    trial as a ``textrow.TextRow`` (with its site positions)."""
+    trial as a ``textrow.TextRow`` (with its site positions). ``fts`` (SQLite) indexes the
+    new trials in FTS5 in batches."""
     from django.db import connection
     from django.utils import timezone
 
@@ -359,87 +487,72 @@ def _write(items: Prepared, collect: bool = False) -> tuple[int, int, int, tuple
     created = updated = unchanged = 0
     replaced: list[int] = []
     text_rows: list[TextRow] = []
-    # The backend cursor itself: Django's debug wrapper (DEBUG=True) would format and keep
-    # every statement of a bulk import in memory.
-    with connection.cursor() as wrapper:
-        cursor = wrapper.cursor
-        fts = None
-        if connection.vendor == "sqlite":
-            # Bulk-load settings for this connection: a 64 MB page cache (index updates at
-            # hundreds of thousands of trials) and fewer, larger WAL checkpoints.
-            cursor.execute("PRAGMA cache_size = -65536")
-            cursor.execute(f"PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES}")
-            fts = FtsBatch(cursor)
-        for start in range(0, len(items), BATCH_SIZE):
-            batch = items[start : start + BATCH_SIZE]
-            ncts = [b[0][0] for b in batch]
-            cursor.execute(
-                f"SELECT nct_id, id, record_hash FROM registry_trial WHERE nct_id IN ({_in(len(ncts))})",
-                ncts,
-            )
-            existing = {nct: (pk, digest) for nct, pk, digest in cursor.fetchall()}
-            to_write = []
-            replaced_ids = []
-            for entry in batch:
-                nct, digest = entry[0][0], entry[0][_HASH]
-                old = existing.get(nct)
-                if old is None:
-                    created += 1
-                elif old[1] == digest:
-                    unchanged += 1
-                    continue
-                else:
-                    updated += 1
-                    replaced_ids.append(old[0])
-                to_write.append(entry)
-            if not to_write:
+    for start in range(0, len(items), BATCH_SIZE):
+        batch = items[start : start + BATCH_SIZE]
+        ncts = [b[0][0] for b in batch]
+        cursor.execute(
+            f"SELECT nct_id, id, record_hash FROM registry_trial WHERE nct_id IN ({_in(len(ncts))})",
+            ncts,
+        )
+        existing = {nct: (pk, digest) for nct, pk, digest in cursor.fetchall()}
+        to_write = []
+        replaced_ids = []
+        for entry in batch:
+            nct, digest = entry[0][0], entry[0][_HASH]
+            old = existing.get(nct)
+            if old is None:
+                created += 1
+            elif old[1] == digest:
+                unchanged += 1
                 continue
-            for entry in to_write:
-                entry[0][_IMPORTED_AT] = entry[0][_UPDATED_AT] = now
-            cursor.executemany(sql["upsert"], [e[0] for e in to_write])
-            new = [e[0][0] for e in to_write if e[0][0] not in existing]
-            ids = {nct: pk for nct, (pk, _) in existing.items()}
-            if new:
+            else:
+                updated += 1
+                replaced_ids.append(old[0])
+            to_write.append(entry)
+        if not to_write:
+            continue
+        for entry in to_write:
+            entry[0][_IMPORTED_AT] = entry[0][_UPDATED_AT] = now
+        cursor.executemany(sql["upsert"], [e[0] for e in to_write])
+        new = [e[0][0] for e in to_write if e[0][0] not in existing]
+        ids = {nct: pk for nct, (pk, _) in existing.items()}
+        if new:
+            cursor.execute(
+                f"SELECT nct_id, id FROM registry_trial WHERE nct_id IN ({_in(len(new))})", new
+            )
+            created_ids = cursor.fetchall()
+            ids.update(created_ids)
+            if fts is not None:
+                fts.index([pk for _, pk in created_ids])
+        if replaced_ids:
+            for table in ("trialcondition", "trialintervention", "triallocation"):
                 cursor.execute(
-                    f"SELECT nct_id, id FROM registry_trial WHERE nct_id IN ({_in(len(new))})", new
+                    f"DELETE FROM registry_{table} WHERE trial_id IN ({_in(len(replaced_ids))})",
+                    replaced_ids,
                 )
-                created_ids = cursor.fetchall()
-                ids.update(created_ids)
-                if fts is not None:
-                    fts.index([pk for _, pk in created_ids])
-            if replaced_ids:
-                for table in ("trialcondition", "trialintervention", "triallocation"):
-                    cursor.execute(
-                        f"DELETE FROM registry_{table} WHERE trial_id IN ({_in(len(replaced_ids))})",
-                        replaced_ids,
-                    )
-            conds, ints, locs = [], [], []
-            for row, cond_rows, int_rows, loc_rows in to_write:
-                pk = ids[row[0]]
-                conds.extend([pk, *c] for c in cond_rows)
-                ints.extend([pk, *i] for i in int_rows)
-                locs.extend([pk, *loc] for loc in loc_rows)
-                if collect:
-                    points = tuple(
-                        (s[SITE_LAT], s[SITE_LON])
-                        for s in loc_rows
-                        if None not in (s[SITE_LAT], s[SITE_LON])
-                    )
-                    text_rows.append(
-                        TextRow(id=pk, points=points, **{c: row[i] for c, i in _TEXT_ROW})
-                    )
-            replaced.extend(replaced_ids)
-            if conds:
-                cursor.executemany(sql["condition"], conds)
-            if ints:
-                cursor.executemany(sql["intervention"], ints)
-            if locs:
-                cursor.executemany(sql["location"], locs)
-        if fts is not None:
-            fts.close()
-        change = None
-        if created or updated:
-            previous, stamp = bump_version(cursor)
+        conds, ints, locs = [], [], []
+        for row, cond_rows, int_rows, loc_rows in to_write:
+            pk = ids[row[0]]
+            conds.extend([pk, *c] for c in cond_rows)
+            ints.extend([pk, *i] for i in int_rows)
+            locs.extend([pk, *loc] for loc in loc_rows)
             if collect:
-                change = (previous, stamp, replaced, text_rows)
+                points = tuple(
+                    (s[SITE_LAT], s[SITE_LON])
+                    for s in loc_rows
+                    if None not in (s[SITE_LAT], s[SITE_LON])
+                )
+                text_rows.append(TextRow(id=pk, points=points, **{c: row[i] for c, i in _TEXT_ROW}))
+        replaced.extend(replaced_ids)
+        if conds:
+            cursor.executemany(sql["condition"], conds)
+        if ints:
+            cursor.executemany(sql["intervention"], ints)
+        if locs:
+            cursor.executemany(sql["location"], locs)
+    change = None
+    if created or updated:
+        previous, stamp = bump_version(cursor)
+        if collect:
+            change = (previous, stamp, replaced, text_rows)
     return created, updated, unchanged, change

@@ -146,6 +146,11 @@ class ImportFollower:
     def finish(self) -> None:
         try:
             if self.chained:
+                # A change made after the import's last file (while it still held the
+                # index's writer, so that change could not follow itself) breaks the chain.
+                with self.connection.cursor() as cursor:
+                    self.chained = current_stamp(cursor) == self.last
+            if self.chained:
                 if self.pending:
                     self._commit()
             else:
