@@ -182,7 +182,8 @@ def import_paths(
     completed = False
     try:
         # The text index (SQLite) follows each committed file (registry/textsync.py).
-        follower = textsync.ImportFollower.start(connection)
+        # The text index follows in a thread of its own when several sources are imported.
+        follower = textsync.ImportFollower.start(connection, background=len(sources) > 1)
         counted = 0
 
         def announce(name: str, ok: bool) -> None:
@@ -220,7 +221,7 @@ def import_paths(
         if group is not None and not completed:
             group.abandon()
         if follower is not None and not completed:
-            follower.w.close()  # the index keeps its last committed state
+            follower.abandon()  # the index keeps its last committed state
         if gc_was_enabled:
             gc.enable()
         if bulk:
