@@ -1,11 +1,17 @@
-"""Registry benchmark: import N synthetic studies into a fresh SQLite database, then search.
+"""Registry benchmark: import N synthetic studies into a fresh database, then search.
 
-    .venv/bin/python benchmarks/registry.py                 # 500,000 studies
+    .venv/bin/python benchmarks/registry.py                 # 500,000 studies, SQLite
     .venv/bin/python benchmarks/registry.py --smoke         # 2,000 studies, a quick check
     .venv/bin/python benchmarks/registry.py --records 50000 --runs 5 --json
+    .venv/bin/python benchmarks/registry.py --database-url postgres://postgres@127.0.0.1:5432/postgres
 
-Steps (each database step runs in its own child process, with a temporary ``TRIALDESK_VAR``,
-``DJANGO_SETTINGS_MODULE=trialdesk.web.settings`` and no ``DATABASE_URL``, so SQLite):
+Steps (each database step runs in its own child process, with a temporary ``TRIALDESK_VAR``
+and ``DJANGO_SETTINGS_MODULE=trialdesk.web.settings``). The store is SQLite (no
+``DATABASE_URL``) unless ``--database-url`` names a PostgreSQL server: then the children
+use two fresh databases made there for this run, ``<name>_bench_<pid>`` and
+``<name>_bench_<pid>_base`` (the URL's database is only connected to, to create and at the
+end drop them); the import uses COPY for new trials (``registry/pgcopy.py``), and with
+``--compare-executemany`` the same import is run once more with COPY off, as a baseline:
 
 1. generate N studies with ``trialdesk.interop.synthetic.write_pages`` (pages of 1,000);
 2. import them with ``trialdesk.registry.importer.import_paths`` into a fresh, migrated
@@ -32,6 +38,7 @@ Goals (docs/benchmarks-registry.md): import >= 5,000 records/s, search p95 <= 30
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import math
 import os
@@ -127,9 +134,12 @@ def _maxrss_mb(who: int) -> float:
     return resource.getrusage(who).ru_maxrss / 1024  # Linux: kilobytes
 
 
-def child_import(pages: str, profile: str | None) -> dict:
+def child_import(pages: str, profile: str | None, copy: bool = True) -> dict:
     _django()
+    from trialdesk.registry import pgcopy
     from trialdesk.registry.importer import import_paths
+
+    pgcopy.ENABLED = copy
 
     rss_before = _maxrss_mb(resource.RUSAGE_SELF)
     started = time.perf_counter()
@@ -142,7 +152,11 @@ def child_import(pages: str, profile: str | None) -> dict:
     else:
         report = import_paths([pages])
     seconds = time.perf_counter() - started
+    from django.db import connection
+
     return {
+        "database": connection.vendor,
+        "copy": copy and connection.vendor == "postgresql",
         "records": report.records,
         "failures": report.failures[:3],
         "seconds": seconds,
@@ -332,11 +346,19 @@ def _naive_search(text="", statuses=(), age=None, near=None, within_km=None, per
 
 
 def _run_child(
-    args: list[str], var: Path, options: list[str] = (), script: Path = HERE, **extra_env: str
+    args: list[str],
+    var: Path,
+    options: list[str] = (),
+    script: Path = HERE,
+    database_url: str | None = None,
+    **extra_env: str,
 ) -> dict:
-    """Run ``script --child ARGS`` on a fresh SQLite registry in ``var``; its last line as JSON.
-    (``benchmarks/import_floors.py`` runs its own children through this too.)"""
+    """Run ``script --child ARGS`` on the registry in ``var`` (SQLite) or at ``database_url``
+    (PostgreSQL); its last line as JSON. (``benchmarks/import_floors.py`` runs its own
+    children through this too.)"""
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    if database_url:
+        env["DATABASE_URL"] = database_url
     env.update(extra_env)
     env["TRIALDESK_VAR"] = str(var)
     env["DJANGO_SETTINGS_MODULE"] = "trialdesk.web.settings"
@@ -350,6 +372,41 @@ def _run_child(
         sys.stderr.write(proc.stderr)
         raise SystemExit(f"benchmark step {args[0]} failed (exit {proc.returncode})")
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+class BenchDatabases:
+    """Fresh PostgreSQL databases for one run, made on the server ``url`` names and dropped
+    at the end (``with``); ``url_for(suffix)`` is the URL of ``<name>_bench_<pid><suffix>``."""
+
+    def __init__(self, url: str, suffixes: tuple[str, ...]) -> None:
+        from urllib.parse import urlsplit
+
+        parts = urlsplit(url)
+        if parts.scheme not in ("postgres", "postgresql", "pgsql"):
+            raise SystemExit(f"--database-url: {url!r} is not a PostgreSQL URL (postgres://...)")
+        self.parts = parts
+        base = parts.path.lstrip("/") or "postgres"
+        self.names = {s: f"{base}_bench_{os.getpid()}{s}" for s in suffixes}
+
+    def url_for(self, suffix: str) -> str:
+        return self.parts._replace(path="/" + self.names[suffix]).geturl()
+
+    def _admin(self):
+        import psycopg
+
+        return psycopg.connect(self.parts.geturl(), autocommit=True)
+
+    def __enter__(self) -> BenchDatabases:
+        with self._admin() as conn:
+            for name in self.names.values():
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+                conn.execute(f'CREATE DATABASE "{name}"')
+        return self
+
+    def __exit__(self, *exc) -> None:
+        with self._admin() as conn:
+            for name in self.names.values():
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def _pages_ready(pages: Path, n: int, seed: int) -> bool:
@@ -384,6 +441,17 @@ def main(argv: list[str] | None = None) -> int:
         help="reuse the pages in DIR if it holds exactly the N studies of this seed (written "
         "there first if DIR is empty); generation is then not timed",
     )
+    parser.add_argument(
+        "--database-url",
+        metavar="URL",
+        help="measure PostgreSQL: the server of this postgres:// URL (fresh databases are "
+        "made there for the run and dropped at the end)",
+    )
+    parser.add_argument(
+        "--compare-executemany",
+        action="store_true",
+        help="PostgreSQL: import once more with COPY off (executemany), as a baseline",
+    )
     parser.add_argument("--keep", action="store_true", help="keep the temporary folder")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument("--child", nargs="+", help=argparse.SUPPRESS)
@@ -392,7 +460,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.child:
         step = args.child[0]
         if step == "import":
-            out = child_import(args.child[1], args.profile)
+            out = child_import(args.child[1], args.profile, copy=args.child[2:] != ["no-copy"])
         elif step == "baseline-import":
             out = child_baseline_import(args.child[1], int(args.child[2]))
         else:
@@ -406,8 +474,17 @@ def main(argv: list[str] | None = None) -> int:
     n = 2000 if args.smoke else args.records
     runs = 1 if args.smoke else args.runs
     base_n = min(args.baseline_records, n, 200 if args.smoke else n)
+    if args.compare_executemany and not args.database_url:
+        raise SystemExit("--compare-executemany: only with --database-url (COPY is PostgreSQL's)")
     tmp = Path(tempfile.mkdtemp(prefix="trialdesk-bench-registry-"))
+    stack = contextlib.ExitStack()
     try:
+        url = base_url = executemany_url = None
+        if args.database_url:
+            suffixes = ("", "_base", *(("_em",) if args.compare_executemany else ()))
+            dbs = stack.enter_context(BenchDatabases(args.database_url, suffixes))
+            url, base_url = dbs.url_for(""), dbs.url_for("_base")
+            executemany_url = dbs.url_for("_em") if args.compare_executemany else None
         pages = Path(args.pages) if args.pages else tmp / "pages"
         gen_s = None
         if not _pages_ready(pages, n, args.seed):
@@ -416,18 +493,26 @@ def main(argv: list[str] | None = None) -> int:
             gen_s = time.perf_counter() - t
         load_before = os.getloadavg()
         profile = ["--profile", str(Path(args.profile).resolve())] if args.profile else []
-        imp = _run_child(["import", str(pages)], tmp / "var", profile)
+        imp = _run_child(["import", str(pages)], tmp / "var", profile, database_url=url)
+        executemany = None
+        if executemany_url:
+            executemany = _run_child(["import", str(pages), "no-copy"], tmp / "var-em",
+                                     database_url=executemany_url)  # fmt: skip
         base = _run_child(["baseline-import", str(pages), str(base_n)], tmp / "var-baseline",
-                          TRIALDESK_TEXT_INDEX="0")  # fmt: skip
-        srch = _run_child(["search", str(runs), str(args.baseline_queries)], tmp / "var")
+                          database_url=base_url, TRIALDESK_TEXT_INDEX="0")  # fmt: skip
+        srch = _run_child(["search", str(runs), str(args.baseline_queries)], tmp / "var",
+                          database_url=url)  # fmt: skip
         load_after = os.getloadavg()
     finally:
+        stack.close()
         if args.keep:
             print(f"kept {tmp}", file=sys.stderr)
         else:
             shutil.rmtree(tmp, ignore_errors=True)
     result = {
         "records": n,
+        "database": imp["database"],
+        "import_executemany": executemany,
         "generate_pages_seconds": gen_s,
         "import": imp,
         "baseline_import": base,
@@ -452,16 +537,24 @@ def main(argv: list[str] | None = None) -> int:
 
 def _print_table(r: dict) -> None:
     imp, base, s = r["import"], r["baseline_import"], r["search"]
+    store = {"sqlite": "SQLite", "postgresql": "PostgreSQL, COPY" if imp["copy"]
+             else "PostgreSQL"}[r["database"]]  # fmt: skip
     rows = [
         ("records", f"{r['records']:,}", ""),
         ("generate + write pages",
          f"{r['records'] / r['generate_pages_seconds']:,.0f} rec/s" if r["generate_pages_seconds"]
          else "reused --pages", ""),
-        ("import (import_paths, SQLite)", f"{imp['records_per_second']:,.0f} rec/s",
+        (f"import (import_paths, {store})", f"{imp['records_per_second']:,.0f} rec/s",
          f"goal >= {GOALS['import_rps']:,.0f}"),
         ("  import wall time", f"{imp['seconds']:.1f} s", f"{imp['records']:,} records"),
         ("  peak RSS importer / largest worker", f"{imp['peak_mb_importer']:,.0f} / "
          f"{imp['peak_mb_largest_worker']:,.0f} MB", f"goal <= {GOALS['peak_mb']:,.0f}"),
+        *(
+            [("  same import with executemany (no COPY)",
+              f"{em['records_per_second']:,.0f} rec/s",
+              f"COPY {imp['records_per_second'] / em['records_per_second']:.2f}x")]
+            if (em := r["import_executemany"]) else []
+        ),
         (f"baseline: row-by-row ORM save() ({base['records']:,} rec)",
          f"{base['records_per_second']:,.0f} rec/s", "same run"),
         ("  import speed-up over baseline", f"{r['import_speedup']:.1f}x", ""),
@@ -478,9 +571,12 @@ def _print_table(r: dict) -> None:
          f"p50 {b['p50_ms']:.1f} ms vs {b['same_queries_fast_p50_ms']:.1f} ms", "same queries")
     )  # fmt: skip
     rows.append(("  search speed-up over baseline (p50)", f"{r['search_speedup_p50']:.1f}x", ""))
-    rows.append(("text index (Tantivy) after the import",
-                 ("current" if s["text_index_current"] else "NOT current (FTS5 answered)")
-                 + f", {s['text_index_mb']:,.0f} MB", ""))  # fmt: skip
+    if r["database"] == "sqlite":
+        rows.append(("text index (Tantivy) after the import",
+                     ("current" if s["text_index_current"] else "NOT current (FTS5 answered)")
+                     + f", {s['text_index_mb']:,.0f} MB", ""))  # fmt: skip
+    else:
+        rows.append(("text search", "tsvector (GIN), no Tantivy on PostgreSQL", ""))
     rows.append(
         ("load average before/after (1, 5, 15 min)", " ".join(map(str, r["load_average"])), "")
     )

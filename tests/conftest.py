@@ -1,6 +1,7 @@
 """Suite-wide fixtures and the browser-test gate.
 
-- Tests marked ``sqlite_only`` are deselected when ``DATABASE_URL`` names PostgreSQL.
+- Tests marked ``sqlite_only`` are deselected when ``DATABASE_URL`` names PostgreSQL, and
+  tests marked ``postgres_only`` when it does not.
 - Browser tests (``@pytest.mark.browser``) drive Debian's Chromium at ``/usr/bin/chromium``.
   Where it is not installed they are marked skipped at collection, except under ``CI=true``:
   CI installs Chromium, so there they always run (and fail if Chromium is missing).
@@ -24,12 +25,14 @@ SEED_IDS = ("NCT05227846", "NCT05331872")
 
 def pytest_collection_modifyitems(config, items):
     # Tests of SQLite-only parts (``@pytest.mark.sqlite_only``) are deselected, not skipped,
-    # in the PostgreSQL run: there is nothing of theirs to test there.
-    if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
-        kept = [i for i in items if "sqlite_only" not in i.keywords]
-        if len(kept) != len(items):
-            config.hook.pytest_deselected(items=[i for i in items if i not in kept])
-            items[:] = kept
+    # in the PostgreSQL run, and tests of PostgreSQL-only parts (``postgres_only``: row
+    # locks between connections, COPY) in the SQLite run: there is nothing of theirs to test.
+    on_postgres = os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://"))
+    other = "sqlite_only" if on_postgres else "postgres_only"
+    kept = [i for i in items if other not in i.keywords]
+    if len(kept) != len(items):
+        config.hook.pytest_deselected(items=[i for i in items if other in i.keywords])
+        items[:] = kept
     if CHROMIUM.exists() or os.environ.get("CI") == "true":
         return
     skip = pytest.mark.skipif(

@@ -38,6 +38,31 @@ def test_registry_benchmark_smoke(tmp_path):
 
 
 @pytest.mark.slow
+@pytest.mark.postgres
+@pytest.mark.postgres_only
+def test_registry_benchmark_smoke_on_postgresql(tmp_path):
+    """The PostgreSQL run: fresh databases on the server of DATABASE_URL, COPY against
+    executemany, and the databases dropped afterwards."""
+    import json
+    import os
+    from urllib.parse import urlsplit
+
+    import psycopg
+
+    server = urlsplit(os.environ["DATABASE_URL"])._replace(path="/postgres").geturl()
+    out = _run([str(BENCH / "registry.py"), "--smoke", "--json", "--database-url", server,
+                "--compare-executemany"], tmp_path)  # fmt: skip
+    result = json.loads(out.strip().splitlines()[-1])
+    assert result["database"] == "postgresql" and result["import"]["copy"]
+    assert result["import"]["records"] == result["import_executemany"]["records"] == 2000
+    assert not result["import_executemany"]["copy"]
+    assert result["search"]["p95_ms"] > 0
+    with psycopg.connect(server) as conn:
+        left = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE '%_bench_%'")
+        assert left.fetchall() == []
+
+
+@pytest.mark.slow
 def test_prescreen_benchmark_smoke(tmp_path):
     out = _run([str(BENCH / "prescreen.py"), "--smoke"], tmp_path)
     assert "cohort: 20,000 patients" in out and "patients/s" in out

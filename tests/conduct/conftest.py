@@ -3,7 +3,6 @@ and screening data (the plain format of docs/protocol-format.md)."""
 
 from __future__ import annotations
 
-import os
 from datetime import date
 
 import pytest
@@ -157,20 +156,3 @@ def make_eligible(setup, n: int, *, consent: bool = True, first: int = 0):
         p.refresh_from_db()
         made.append(p)
     return made
-
-
-def pytest_configure(config):
-    config.addinivalue_line(
-        "markers", "postgres_only: needs PostgreSQL row locks (deselected on SQLite)"
-    )
-
-
-def pytest_collection_modifyitems(config, items):
-    # Concurrency tests need real row locks between connections: on SQLite (the in-memory
-    # test database) they have nothing to test, so they are deselected there, not skipped.
-    if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
-        return
-    dropped = [i for i in items if "postgres_only" in i.keywords]
-    if dropped:
-        config.hook.pytest_deselected(items=dropped)
-        items[:] = [i for i in items if "postgres_only" not in i.keywords]

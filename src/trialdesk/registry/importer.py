@@ -37,7 +37,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 
-from trialdesk.registry import textsync
+from trialdesk.registry import pgcopy, textsync
 from trialdesk.registry.bulk import FtsBatch, defer_indexes, restore_indexes, should_defer
 from trialdesk.registry.parsing import (
     SITE_LAT,
@@ -140,7 +140,7 @@ def import_paths(
     or an unreadable archive is reported as a failure of that path; the others still import.
 
     After 10,000 or more trials written (or with ``optimize=True``) the SQLite full-text
-    index is merged (``optimize_index``), which makes searches faster.
+    index is merged (``optimize_index``; PostgreSQL: ANALYZE), which makes searches faster.
 
     Reading and validating (pydantic) is CPU-bound, so with several sources it runs in
     ``workers`` processes (default: one per CPU, at most 4; 0 = in this process) while this
@@ -274,9 +274,18 @@ def _set_automerge(value: int) -> None:
 def optimize_index() -> None:
     """SQLite: merge the FTS5 index into one segment (``'optimize'``; a candidate check by
     rowid then seeks once instead of once per segment, several times faster) and let
-    SQLite refresh its planner statistics (``PRAGMA optimize``). PostgreSQL: nothing."""
+    SQLite refresh its planner statistics (``PRAGMA optimize``). PostgreSQL: ``ANALYZE``
+    the registry's tables (autovacuum would, later; until then the planner guesses the
+    row counts of a freshly loaded table, and the search plans depend on them)."""
     from django.db import connection, transaction
 
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "ANALYZE registry_trial, registry_trialcondition, registry_trialintervention, "
+                "registry_triallocation"
+            )
+        return
     if connection.vendor != "sqlite":
         return
     with transaction.atomic(), connection.cursor() as cursor:
@@ -324,6 +333,18 @@ def _error_text(exc: Exception) -> str:
     return f"{path}: {message}" if path else message
 
 
+#: The columns of each written row, in the rows' order (INSERT, or COPY on PostgreSQL).
+_COPY_TRIAL = ("id", *TRIAL_COLUMNS)
+_CHILD_COLUMNS = {
+    "condition": ("trial_id", "position", "name"),
+    "intervention": ("trial_id", "position", "type", "name"),
+    "location": (
+        "trial_id", "position", "facility", "city", "state", "country", "status", "lat", "lon",
+        "cell",
+    ),
+}  # fmt: skip
+
+
 def _sql(vendor: str) -> dict[str, str]:
     cols = ", ".join(TRIAL_COLUMNS)
     marks = ", ".join(
@@ -335,18 +356,11 @@ def _sql(vendor: str) -> dict[str, str]:
             f"INSERT INTO registry_trial ({cols}) VALUES ({marks}) "
             f"ON CONFLICT (nct_id) DO UPDATE SET {updates}"
         ),
-        "condition": (
-            "INSERT INTO registry_trialcondition (trial_id, position, name) VALUES (%s, %s, %s)"
-        ),
-        "intervention": (
-            "INSERT INTO registry_trialintervention (trial_id, position, type, name) "
-            "VALUES (%s, %s, %s, %s)"
-        ),
-        "location": (
-            "INSERT INTO registry_triallocation "
-            "(trial_id, position, facility, city, state, country, status, lat, lon, cell) "
-            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)"
-        ),
+        **{
+            kind: f"INSERT INTO registry_trial{kind} ({', '.join(columns)}) "
+            f"VALUES ({_in(len(columns))})"
+            for kind, columns in _CHILD_COLUMNS.items()
+        },
     }
 
 
@@ -484,6 +498,7 @@ def _write(
     from django.utils import timezone
 
     sql = _sql(connection.vendor)
+    use_copy = pgcopy.usable(connection.vendor)
     now = connection.ops.adapt_datetimefield_value(timezone.now())
     created = updated = unchanged = 0
     replaced: list[int] = []
@@ -514,17 +529,30 @@ def _write(
             continue
         for entry in to_write:
             entry[0][_IMPORTED_AT] = entry[0][_UPDATED_AT] = now
-        cursor.executemany(sql["upsert"], [e[0] for e in to_write])
-        new = [e[0][0] for e in to_write if e[0][0] not in existing]
         ids = {nct: pk for nct, (pk, _) in existing.items()}
-        if new:
-            cursor.execute(
-                f"SELECT nct_id, id FROM registry_trial WHERE nct_id IN ({_in(len(new))})", new
-            )
-            created_ids = cursor.fetchall()
-            ids.update(created_ids)
-            if fts is not None:
-                fts.index([pk for _, pk in created_ids])
+        if use_copy:
+            # PostgreSQL (registry/pgcopy.py): updated trials upserted, new ones copied
+            # with ids taken from the sequence first.
+            fresh = [e[0] for e in to_write if e[0][0] not in existing]
+            if len(fresh) < len(to_write):
+                cursor.executemany(sql["upsert"], [e[0] for e in to_write if e[0][0] in existing])
+            if fresh:
+                fresh_ids = pgcopy.reserve_ids(cursor, "registry_trial", len(fresh))
+                rows = ([pk, *row] for pk, row in zip(fresh_ids, fresh, strict=True))
+                pgcopy.copy_rows(cursor, "registry_trial", _COPY_TRIAL, rows)
+                ids.update(zip((row[0] for row in fresh), fresh_ids, strict=True))
+        else:
+            cursor.executemany(sql["upsert"], [e[0] for e in to_write])
+            new = [e[0][0] for e in to_write if e[0][0] not in existing]
+            if new:
+                cursor.execute(
+                    f"SELECT nct_id, id FROM registry_trial WHERE nct_id IN ({_in(len(new))})",
+                    new,
+                )
+                created_ids = cursor.fetchall()
+                ids.update(created_ids)
+                if fts is not None:
+                    fts.index([pk for _, pk in created_ids])
         if replaced_ids:
             for table in ("trialcondition", "trialintervention", "triallocation"):
                 cursor.execute(
@@ -545,12 +573,13 @@ def _write(
                 )
                 text_rows.append(TextRow(id=pk, points=points, **{c: row[i] for c, i in _TEXT_ROW}))
         replaced.extend(replaced_ids)
-        if conds:
-            cursor.executemany(sql["condition"], conds)
-        if ints:
-            cursor.executemany(sql["intervention"], ints)
-        if locs:
-            cursor.executemany(sql["location"], locs)
+        for kind, rows in (("condition", conds), ("intervention", ints), ("location", locs)):
+            if not rows:
+                continue
+            if use_copy:
+                pgcopy.copy_rows(cursor, f"registry_trial{kind}", _CHILD_COLUMNS[kind], rows)
+            else:
+                cursor.executemany(sql[kind], rows)
     change = None
     if created or updated:
         previous, stamp = bump_version(cursor)
