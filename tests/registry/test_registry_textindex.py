@@ -246,42 +246,6 @@ def test_an_import_follows_file_by_file(tmp_path, monkeypatch, used):
     assert used["fts5"] == 0
 
 
-def test_an_index_error_while_feeding_in_the_background_rebuilds_at_the_end(
-    tmp_path, monkeypatch, used
-):
-    from trialdesk.registry.textwriter import Writer
-
-    real_add, calls = Writer.add, []
-
-    def failing_add(self, row):
-        calls.append(row.id)
-        if len(calls) == 7:
-            raise OSError("disk full (test)")  # an index error: FTS5 answers meanwhile
-        real_add(self, row)
-
-    monkeypatch.setattr(Writer, "add", failing_add)
-    report = import_paths(_pages(tmp_path, 4), workers=0)
-    assert report.ok and report.created == 20
-    # the feeder broke the chain at the 7th document; finish() rebuilt from the database
-    # (20 documents more), and the index is current and complete
-    assert len(calls) == 7 + 20
-    assert _stamps()[0] == _stamps()[1]
-    _agrees_with_fts5(monkeypatch)
-    assert used["fts5"] == 0
-
-
-def test_a_programming_error_while_feeding_fails_the_import_loudly(tmp_path, monkeypatch):
-    from trialdesk.registry.textwriter import Writer
-
-    def broken_add(self, row):
-        raise TypeError("a bug, not an index failure")
-
-    monkeypatch.setattr(Writer, "add", broken_add)
-    with pytest.raises(TypeError, match="a bug"):
-        import_paths(_pages(tmp_path, 3), workers=0)
-    assert Trial.objects.count() == 15  # the database part committed; the index did not
-
-
 def test_another_change_between_files_makes_the_import_rebuild(tmp_path, monkeypatch, used):
     """A change the importer did not make breaks its chain of stamps: the index is rebuilt
     from the database at the end, so it holds that change too."""

@@ -182,8 +182,7 @@ def import_paths(
     completed = False
     try:
         # The text index (SQLite) follows each committed file (registry/textsync.py).
-        # The text index follows in a thread of its own when several sources are imported.
-        follower = textsync.ImportFollower.start(connection, background=len(sources) > 1)
+        follower = textsync.ImportFollower.start(connection)
         counted = 0
 
         def announce(name: str, ok: bool) -> None:
@@ -221,7 +220,7 @@ def import_paths(
         if group is not None and not completed:
             group.abandon()
         if follower is not None and not completed:
-            follower.abandon()  # the index keeps its last committed state
+            follower.w.close()  # the index keeps its last committed state
         if gc_was_enabled:
             gc.enable()
         if bulk:

@@ -14,8 +14,6 @@ only along an unbroken chain of registry stamps, otherwise it is rebuilt or left
 from __future__ import annotations
 
 import logging
-import queue
-import threading
 import time
 
 from trialdesk.registry.stamp import current_stamp
@@ -33,9 +31,6 @@ from trialdesk.registry.textindex import (
 )
 
 log = logging.getLogger("trialdesk.registry.textindex")
-
-#: Groups of written trials waiting for a background ``ImportFollower`` at most.
-BACKGROUND_QUEUE = 2
 
 
 def rebuild(connection=None, threads: int = 2) -> int:
@@ -91,9 +86,7 @@ class ImportFollower:
     the index when the chain of stamps broke. Errors of the index never fail the import:
     they are logged and the index is rebuilt (or left behind, FTS5 answering)."""
 
-    def __init__(
-        self, connection, index: TextIndex, writer: Writer, background: bool = False
-    ) -> None:
+    def __init__(self, connection, index: TextIndex, writer: Writer) -> None:
         self.connection = connection
         self.index = index
         self.w = writer
@@ -102,32 +95,16 @@ class ImportFollower:
         self.chained = index.stamp() == self.last
         self.pending = False
         self.committed_at = time.monotonic()
-        self._queue: queue.Queue | None = None
-        self._thread: threading.Thread | None = None
-        self._failure: BaseException | None = None
-        if background:
-            # Building a document is Python (about 45 us a study); the importing thread
-            # spends most of its time in SQLite, which releases the GIL: a feeding thread
-            # runs in those gaps instead of after each group. The queue is short, so
-            # memory holds a few groups' rows at most.
-            self._queue = queue.Queue(maxsize=BACKGROUND_QUEUE)
-            self._thread = threading.Thread(
-                target=self._feed, name="text-index-feeder", daemon=True
-            )
-            self._thread.start()
 
     @classmethod
-    def start(cls, connection, background: bool = False) -> ImportFollower | None:
-        """The follower of an import, or None when there is no index or another process
-        writes it. ``background``: documents are built and added in a thread of their own
-        (``written`` only queues them); ``finish`` or ``abandon`` ends it."""
+    def start(cls, connection) -> ImportFollower | None:
         index = for_connection(connection)
         if index is None:
             return None
         writer = None
         try:
             writer = index.writer(threads=1, heap=128_000_000)
-            return cls(connection, index, writer, background)
+            return cls(connection, index, writer)
         except IndexBusy:
             log.warning("text index %s is being written by another process: left behind "
                         "(FTS5 answers) until that writer or a reindex catches up", index.path)  # fmt: skip
@@ -144,34 +121,6 @@ class ImportFollower:
     def written(self, previous: str, stamp: str, replaced_ids, trials) -> None:
         """One file committed: the registry went from ``previous`` to ``stamp``; ``trials``
         are its written trials (``textrow.TextRow``, with their site positions)."""
-        if self._queue is not None:
-            if self._failure is None and self.chained:
-                self._queue.put((previous, stamp, replaced_ids, trials))
-            return
-        self._apply(previous, stamp, replaced_ids, trials)
-
-    def _feed(self) -> None:
-        while (item := self._queue.get()) is not None:
-            if self._failure is not None:
-                continue  # drain: the import goes on, the index is left to finish()
-            try:
-                self._apply(*item)
-            except BaseException as exc:  # not an index error: finish() raises it
-                self._failure = exc
-
-    def _stop(self) -> None:
-        if self._thread is not None:
-            self._queue.put(None)
-            self._thread.join()
-            self._thread = None
-
-    def abandon(self) -> None:
-        """The import ended with an exception: stop feeding and drop what is uncommitted
-        (the index keeps its last committed state)."""
-        self._stop()
-        self.w.close()
-
-    def _apply(self, previous: str, stamp: str, replaced_ids, trials) -> None:
         if not self.chained:
             return
         if previous != self.last:  # another writer changed the registry in between
@@ -195,10 +144,6 @@ class ImportFollower:
         self.pending, self.committed_at = False, time.monotonic()
 
     def finish(self) -> None:
-        self._stop()
-        if self._failure is not None:
-            self.w.close()
-            raise self._failure
         try:
             if self.chained:
                 # A change made after the import's last file (while it still held the
