@@ -12,10 +12,8 @@ import pytest
 import yaml
 from django.apps import apps as django_apps
 from django.utils import timezone
-from tests.conduct.conftest import (  # noqa: F401 (fixtures and the postgres_only marker)
+from tests.conduct.conftest import (  # noqa: F401 (fixtures)
     PASSWORD,
-    pytest_collection_modifyitems,
-    pytest_configure,
     setup,
     setup_roles,
 )
