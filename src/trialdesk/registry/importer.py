@@ -58,8 +58,10 @@ BATCH_SIZE = 500
 #: studies or this many sources; then it commits. Fewer commits write each index page
 #: touched by several files once instead of once per file, and the FTS5 trigger is
 #: dropped and created once per group (a schema change, which makes SQLite prepare every
-#: statement again). Measured in docs/benchmarks-registry.md.
-GROUP_RECORDS = 5_000
+#: statement again). Small files gain most (files of 100 studies: about 4,200 records/s
+#: grouped against 3,300 a commit each); a file of 1,000 studies or more is a group of its
+#: own: larger transactions were about 10 % slower (measured in docs/benchmarks-registry.md).
+GROUP_RECORDS = 1_000
 GROUP_SOURCES = 50
 
 #: WAL pages between checkpoints while importing (SQLite's default is 1,000).
