@@ -130,3 +130,33 @@ def test_a_new_trial_stored_by_another_writer_fails_its_file_alone(tmp_path, mon
     # a.json and c.json committed; nothing of b.json (the racing row went with its savepoint)
     assert set(Trial.objects.values_list("nct_id", flat=True)) == {"NCT00000001", "NCT00000004"}
     assert (report.created, report.files) == (2, 2)
+
+
+def _vacuumed_and_analyzed() -> tuple[bool, bool]:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_clear_snapshot()")
+        cursor.execute(
+            "SELECT last_vacuum IS NOT NULL, last_analyze IS NOT NULL "
+            "FROM pg_stat_user_tables WHERE relname = 'registry_trial'"
+        )
+        return cursor.fetchone()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_large_import_vacuums_and_analyzes_outside_a_transaction(tmp_path):
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_stat_reset_single_table_counters('registry_trial'::regclass)")
+    assert _vacuumed_and_analyzed() == (False, False)
+    report = import_paths([_pages(tmp_path, list(generate_studies(30, seed=4)))], optimize=True)
+    assert report.created == 30
+    assert _vacuumed_and_analyzed() == (True, True)
+
+
+def test_inside_a_transaction_an_import_only_analyzes(tmp_path):
+    # the test runs inside a transaction (pytest-django), where VACUUM would fail
+    report = import_paths([_pages(tmp_path, list(generate_studies(30, seed=4)))], optimize=True)
+    assert report.ok and report.created == 30

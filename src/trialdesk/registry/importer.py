@@ -275,16 +275,20 @@ def _set_automerge(value: int) -> None:
 def optimize_index() -> None:
     """SQLite: merge the FTS5 index into one segment (``'optimize'``; a candidate check by
     rowid then seeks once instead of once per segment, several times faster) and let
-    SQLite refresh its planner statistics (``PRAGMA optimize``). PostgreSQL: ``ANALYZE``
-    the registry's tables (autovacuum would, later; until then the planner guesses the
-    row counts of a freshly loaded table, and the search plans depend on them)."""
+    SQLite refresh its planner statistics (``PRAGMA optimize``). PostgreSQL: ``VACUUM
+    (ANALYZE)`` the registry's tables (autovacuum would, later): the planner learns the
+    row counts of the freshly loaded tables, and the visibility map lets a bitmap scan skip
+    the rows of all-visible pages it only counts (at 100,000 trials a text search matching
+    39,000 of them fell from 490 to 260 ms). Inside a transaction, where VACUUM cannot
+    run, only ``ANALYZE``."""
     from django.db import connection, transaction
 
     if connection.vendor == "postgresql":
+        command = "ANALYZE" if connection.in_atomic_block else "VACUUM (ANALYZE)"
         with connection.cursor() as cursor:
             cursor.execute(
-                "ANALYZE registry_trial, registry_trialcondition, registry_trialintervention, "
-                "registry_triallocation"
+                f"{command} registry_trial, registry_trialcondition, "
+                "registry_trialintervention, registry_triallocation"
             )
         return
     if connection.vendor != "sqlite":
