@@ -138,15 +138,18 @@ def import_paths(
 ) -> ImportReport:
     """Import every JSON source under ``paths`` (files, folders, .zip) into the registry.
 
-    Each source is one transaction: all of its studies or none. A path that does not exist
-    or an unreadable archive is reported as a failure of that path; the others still import.
+    Each source is all of its studies or none (a savepoint in its group's transaction,
+    module docstring). A path that does not exist or an unreadable archive is reported as a
+    failure of that path; the others still import.
 
-    After 10,000 or more trials written (or with ``optimize=True``) the SQLite full-text
-    index is merged (``optimize_index``; PostgreSQL: ANALYZE), which makes searches faster.
+    After 10,000 or more trials written (or with ``optimize=True``) ``optimize_index`` runs
+    (SQLite: the full-text index merged; PostgreSQL: ``VACUUM (ANALYZE)``), which makes
+    searches faster.
 
-    Reading and validating (pydantic) is CPU-bound, so with several sources it runs in
-    ``workers`` processes (default: one per CPU, at most 4; 0 = in this process) while this
-    process writes to the database, in source order. Memory holds a few sources at a time.
+    Reading and validating (msgspec; pydantic for a refused file) is CPU-bound, so with
+    several sources it runs in ``workers`` processes (default: one per CPU, at most 4; 0 =
+    in this process) while this process writes to the database, in source order. Memory
+    holds a few sources at a time.
     """
     from trialdesk.interop.ctgov import RecordError, iter_sources
 
@@ -222,7 +225,7 @@ def import_paths(
         if group is not None and not completed:
             group.abandon()
         if follower is not None and not completed:
-            follower.w.close()  # the index keeps its last committed state
+            follower.abandon()  # the index keeps its last committed state
         if gc_was_enabled:
             gc.enable()
         if bulk:

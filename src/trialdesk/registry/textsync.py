@@ -143,6 +143,11 @@ class ImportFollower:
         self.w.commit(self.last)
         self.pending, self.committed_at = False, time.monotonic()
 
+    def abandon(self) -> None:
+        """The import ended with an exception: drop what is uncommitted (the index keeps
+        its last committed state)."""
+        self.w.close()
+
     def finish(self) -> None:
         try:
             if self.chained:
