@@ -478,11 +478,13 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit("--compare-executemany: only with --database-url (COPY is PostgreSQL's)")
     tmp = Path(tempfile.mkdtemp(prefix="trialdesk-bench-registry-"))
     stack = contextlib.ExitStack()
+    databases: list[str] = []
     try:
         url = base_url = executemany_url = None
         if args.database_url:
             suffixes = ("", "_base", *(("_em",) if args.compare_executemany else ()))
             dbs = stack.enter_context(BenchDatabases(args.database_url, suffixes))
+            databases = list(dbs.names.values())
             url, base_url = dbs.url_for(""), dbs.url_for("_base")
             executemany_url = dbs.url_for("_em") if args.compare_executemany else None
         pages = Path(args.pages) if args.pages else tmp / "pages"
@@ -512,6 +514,7 @@ def main(argv: list[str] | None = None) -> int:
     result = {
         "records": n,
         "database": imp["database"],
+        "databases_made": databases,
         "import_executemany": executemany,
         "generate_pages_seconds": gen_s,
         "import": imp,
