@@ -61,6 +61,20 @@ def test_every_filter_is_a_query_attribute_a_form_field_and_an_api_parameter(cli
             assert form.fields[f.parameter].label == f.label
 
 
+def test_every_filter_is_a_cli_option_helped_by_its_declaration():
+    from trialdesk.cli.registry import search
+
+    options = {p.name: p for p in search.params}
+    for f in FILTERS:
+        for name in _names(f):
+            option = options[name]
+            param = name if isinstance(f, SitePlace) else f.parameter
+            assert option.opts == [f"--{param.replace('_', '-')}"], name
+            assert f.help in option.help and all(code in option.help for code in f.codes)
+            assert option.multiple == f.multiple, name
+            assert option.type.name == {str: "text", float: "float"}[f.value_type], name
+
+
 def test_choices_and_descriptions_come_from_the_declarations(client):
     form = TrialSearchForm()
     assert [c for c, _ in form.fields["status"].widget.choices if c] == list(

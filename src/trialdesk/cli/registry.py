@@ -193,42 +193,74 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(v.strip() for value in values for v in value.split(",") if v.strip())
 
 
+def _filter_names(f) -> tuple[str, ...]:
+    """The ``SearchQuery`` attributes a declared filter reads (the site place reads two)."""
+    return getattr(f, "names", ()) or (f.name,)
+
+
+def _filter_options(command):
+    """The search command's filter options, made from the filter declarations
+    (``registry.filters.FILTERS``), as the search form's and the API's are: an option per
+    filter parameter (``--study-type``), typed and helped by its declaration, so a new
+    filter needs no change here."""
+    from trialdesk.registry.filters import FILTERS
+
+    for f in reversed(FILTERS):  # click lists options in decorator order
+        for name in reversed(_filter_names(f)):
+            param = f.parameter if name == f.name else name
+            text = f.help if name == f.name else f"The site's {name}. {f.help}"
+            if f.codes:
+                text += f" One of: {', '.join(f.codes)}."
+            if f.multiple:
+                text += " The option may be repeated."
+            command = click.option(
+                f"--{param.replace('_', '-')}",
+                name,
+                multiple=f.multiple,
+                type=None if f.value_type is str else f.value_type,
+                help=text,
+            )(command)
+    return command
+
+
+def _filter_values(values: dict) -> dict:
+    """``SearchQuery`` keywords from the filter options given (``_filter_options``)."""
+    from trialdesk.registry.filters import FILTERS
+
+    out = {}
+    for f in FILTERS:
+        for name in _filter_names(f):
+            value = values.pop(name)
+            if f.multiple:
+                value = _split(value) or None
+            if value is not None and value != "":
+                out[name] = value
+    return out
+
+
 @registry.command()
 @click.argument("query", required=False, default="")
-@click.option("--status", "statuses", multiple=True, help="Overall status (repeat or a,b).")
-@click.option("--phase", "phases", multiple=True, help="Phase, any of (repeat or a,b).")
-@click.option("--study-type", help="INTERVENTIONAL, OBSERVATIONAL or EXPANDED_ACCESS.")
-@click.option("--sex", help="The patient's sex: FEMALE, MALE (also matches ALL) or ALL.")
-@click.option("--age", type=float, help="The patient's age in years (limits are inclusive).")
+@_filter_options
 @click.option("--condition", help="All these words in the trial's conditions.")
-@click.option("--country", help="A site in this country.")
-@click.option("--city", help="A site in this city.")
 @click.option("--near", help="LAT,LON to measure site distances from.")
 @click.option("--near-city", help='"City" or "City, Country" (from the stored sites).')
-@click.option("--within-km", type=float, help="Keep trials with a site this close.")
 @click.option("--page", type=int, default=1, show_default=True)
 @click.option("--per-page", type=int, default=20, show_default=True)
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
 def search(
     query: str,
-    statuses: tuple[str, ...],
-    phases: tuple[str, ...],
-    study_type: str | None,
-    sex: str | None,
-    age: float | None,
     condition: str | None,
-    country: str | None,
-    city: str | None,
     near: str | None,
     near_city: str | None,
-    within_km: float | None,
     page: int,
     per_page: int,
     as_json: bool,
+    **filter_options,
 ) -> None:
     """Search trials by text (words, "phrases", OR, -exclude) and filters.
 
     With text, results are ranked by relevance (titles weigh most); without, by NCT id.
+    The filter options are those of the search page and the API (each declared once).
     """
     setup()
     from trialdesk.registry.search import SearchError, SearchQuery
@@ -237,19 +269,12 @@ def search(
     try:
         q = SearchQuery(
             text=query,
-            statuses=_split(statuses),
-            phases=_split(phases),
-            study_type=study_type,
-            sex=sex,
-            age=age,
             condition=condition,
-            country=country,
-            city=city,
             near=_point(near),
             near_city=near_city,
-            within_km=within_km,
             page=page,
             per_page=per_page,
+            **_filter_values(filter_options),
         )
         result = run_search(q)
     except SearchError as exc:

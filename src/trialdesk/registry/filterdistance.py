@@ -37,6 +37,7 @@ class Distance(Filter):
     rate: float = 0.5
     #: Distances ``sample`` draws from, km.
     examples: tuple[float, ...] = ()
+    value_type: type = float
 
     def __post_init__(self) -> None:
         if not self.index_fields:

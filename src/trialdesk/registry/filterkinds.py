@@ -55,6 +55,10 @@ class Filter:
     row_columns: tuple[str, ...] = ()
     #: The text index's fields: (name, "raw" or "int").
     index_fields: tuple[tuple[str, str], ...] = ()
+    #: The query holds a tuple of values (``status`` and ``phase`` take several).
+    multiple: bool = False
+    #: The type of one value (the CLI's option type; forms and API declare their own).
+    value_type: type = str
 
     @property
     def parameter(self) -> str:
@@ -172,6 +176,7 @@ class BitmaskAny(Filter):
     column: str = ""
     bits: Mapping[str, int] = field(default_factory=dict)
     rate: float = 0.3
+    multiple: bool = True
 
     def __post_init__(self) -> None:
         field_name = self.index_fields[0][0] if self.index_fields else self.name
@@ -224,6 +229,7 @@ class RangeContains(Filter):
     low: str = ""
     high: str = ""
     to_unit: Callable[[Any], int] = int
+    value_type: type = float
     #: Values ``sample`` draws from (boundaries worth testing).
     examples: tuple[Any, ...] = ()
     rate: float = 0.4
