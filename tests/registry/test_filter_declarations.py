@@ -118,3 +118,22 @@ def test_the_text_index_schema_is_the_one_before_the_declarations(tmp_path):
     builder.add_integer_field("max_age", indexed=True, fast=True)
     builder.add_text_field("stamp", stored=True, tokenizer_name="raw")
     tantivy.Index(builder.build(), path=str(tmp_path), reuse=True)  # raises on a mismatch
+
+
+def test_cli_option_values_become_query_keywords(monkeypatch):
+    import dataclasses
+
+    from trialdesk.cli.registry import _filter_values
+
+    given = {name: None for f in FILTERS for name in _names(f)}
+    given |= {"statuses": ("RECRUITING,COMPLETED", "WITHDRAWN"), "phases": (), "age": 30.0}
+    given["country"] = ""
+    assert _filter_values(dict(given)) == {
+        "statuses": ("RECRUITING", "COMPLETED", "WITHDRAWN"),
+        "age": 30.0,
+    }
+    SearchQuery(**_filter_values(dict(given)))  # valid keywords
+    # A repeatable number (none declared yet) is kept as numbers, not split as text.
+    ages = dataclasses.replace(BY_NAME["age"], multiple=True)
+    monkeypatch.setattr(filters, "FILTERS", (ages,))
+    assert _filter_values({"age": (30.0, 45.5)}) == {"age": (30.0, 45.5)}

@@ -231,8 +231,8 @@ def _filter_values(values: dict) -> dict:
     for f in FILTERS:
         for name in _filter_names(f):
             value = values.pop(name)
-            if f.multiple:
-                value = _split(value) or None
+            if f.multiple:  # repeated, and text also split at commas
+                value = (_split(value) if f.value_type is str else tuple(value)) or None
             if value is not None and value != "":
                 out[name] = value
     return out
