@@ -156,7 +156,7 @@ def child_import(pages: str, profile: str | None, copy: bool = True) -> dict:
 
     return {
         "database": connection.vendor,
-        "copy": copy and connection.vendor == "postgresql",
+        "copy": pgcopy.usable(connection.vendor),
         "records": report.records,
         "failures": report.failures[:3],
         "seconds": seconds,

@@ -193,11 +193,6 @@ def _split(values: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(v.strip() for value in values for v in value.split(",") if v.strip())
 
 
-def _filter_names(f) -> tuple[str, ...]:
-    """The ``SearchQuery`` attributes a declared filter reads (the site place reads two)."""
-    return getattr(f, "names", ()) or (f.name,)
-
-
 def _filter_options(command):
     """The search command's filter options, made from the filter declarations
     (``registry.filters.FILTERS``), as the search form's and the API's are: an option per
@@ -206,8 +201,7 @@ def _filter_options(command):
     from trialdesk.registry.filters import FILTERS
 
     for f in reversed(FILTERS):  # click lists options in decorator order
-        for name in reversed(_filter_names(f)):
-            param = f.parameter if name == f.name else name
+        for name, param in reversed(f.query_parameters):
             text = f.help if name == f.name else f"The site's {name}. {f.help}"
             if f.codes:
                 text += f" One of: {', '.join(f.codes)}."
@@ -229,7 +223,7 @@ def _filter_values(values: dict) -> dict:
 
     out = {}
     for f in FILTERS:
-        for name in _filter_names(f):
+        for name, _ in f.query_parameters:
             value = values.pop(name)
             if f.multiple:  # repeated, and text also split at commas
                 value = (_split(value) if f.value_type is str else tuple(value)) or None

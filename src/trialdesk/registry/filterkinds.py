@@ -66,6 +66,11 @@ class Filter:
         return self.param or self.name
 
     @property
+    def query_parameters(self) -> tuple[tuple[str, str], ...]:
+        """(``SearchQuery`` attribute, form/API/CLI parameter) of each value it reads."""
+        return ((self.name, self.parameter),)
+
+    @property
     def codes(self) -> tuple[str, ...]:
         """The values a user may choose (none: a free value)."""
         return ()
@@ -287,6 +292,10 @@ class SitePlace(Filter):
 
     names: tuple[str, ...] = ()
     indexed: bool = False
+
+    @property
+    def query_parameters(self) -> tuple[tuple[str, str], ...]:
+        return tuple((name, name) for name in self.names)
 
     def active(self, query) -> bool:
         return any(getattr(query, n) for n in self.names)

@@ -13,7 +13,7 @@ from typing import Any
 
 from django import forms
 
-from trialdesk.registry.filters import BY_NAME, FILTERS, SitePlace
+from trialdesk.registry.filters import BY_NAME, FILTERS
 from trialdesk.registry.search import MAX_PAGE, MAX_PER_PAGE, SearchError, SearchQuery
 from trialdesk.registry.templatetags.registry_labels import label
 
@@ -234,8 +234,7 @@ class TrialSearchForm(forms.Form):
     def _build_query(self, data: dict[str, Any]) -> SearchQuery:
         kwargs: dict[str, Any] = {}
         for f in FILTERS:  # each declared filter from its parameter(s)
-            for name in f.names if isinstance(f, SitePlace) else (f.name,):
-                param = name if isinstance(f, SitePlace) else f.parameter
+            for name, param in f.query_parameters:
                 value = data.get(param)
                 kwargs[name] = value if value not in ("", ()) else None
         return SearchQuery(
